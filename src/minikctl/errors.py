@@ -65,7 +65,9 @@ class Cause:
     message: str
 
     def render(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+        if not self.field or self.reason == "FieldValueUnknown":
+            return self.message
+        return f"{self.field}: {self.message}"
 
 
 class StatusError(MinikctlError):

@@ -1,0 +1,340 @@
+"""The request pipeline every caller goes through: validate -> default -> admit -> store.
+
+It gives the store Kubernetes semantics: metadata managed by the server (uid,
+creationTimestamp, generation bumped only on spec change), status writable only through
+the status subresource, no-op updates that write nothing, namespaces that must exist,
+finalizers and graceful pod deletion.
+"""
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from minikctl import errors
+from minikctl.api import defaults, kinds, meta, validation
+from minikctl.api.kinds import Kind
+from minikctl.store.store import DELETED, Store
+
+# Kinds whose status is written only through the status subresource (create and
+# update of the main resource ignore it), as Kubernetes' registry strategies do.
+STATUS_SUBRESOURCE = {
+    "Pod", "Service", "Namespace", "Node", "PersistentVolumeClaim",
+    "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
+}
+# Kinds whose metadata.generation tracks spec changes.
+GENERATION = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "PersistentVolumeClaim"}
+# The field selectors Kubernetes supports beyond metadata.name and metadata.namespace.
+FIELD_LABELS = {
+    "Pod": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
+    "Event": {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+              "reason", "reportingComponent", "source", "type"},
+    "Secret": {"type"},
+    "Namespace": {"status.phase"},
+    "Node": {"spec.unschedulable"},
+    "ReplicaSet": {"status.replicas"},
+    "Job": {"status.successful"},
+}
+# Kubernetes refuses a request body above this (etcd's limit is lower still).
+MAX_OBJECT_BYTES = 3 * 1024 * 1024
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+
+
+class Api:
+    def __init__(self, store: Store, *, warn: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.warn = warn or (lambda _m: None)
+
+    # -- reads -----------------------------------------------------------------------
+
+    def get(self, kind: Kind, namespace: str, name: str) -> dict:
+        return self.store.get(kind.resource, _ns(kind, namespace), name)
+
+    def list(
+        self, kind: Kind, namespace: str | None = None, *, label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[list[dict], int]:
+        match = self._matcher(kind, label_selector, field_selector)
+        return self.store.list(kind.resource, namespace if kind.namespaced else None, match=match)
+
+    def watch(
+        self, kind: Kind, namespace: str | None, since: int, *, label_selector: str | None = None,
+        field_selector: str | None = None, timeout: float | None = None, stop: Any = None,
+    ) -> Iterator[tuple[str, dict]]:
+        """(type, object) pairs after revision `since`, until `timeout` seconds pass or
+        the `stop` event (a threading.Event) is set. Gone if `since` was compacted."""
+        import time
+
+        match = self._matcher(kind, label_selector, field_selector)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.store.watch(since, resource=kind.resource,
+                              namespace=namespace if kind.namespaced else None) as w:
+            while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
+                wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+                for event in w.next(wait):
+                    if match is None or match(event.object):
+                        yield event.type, event.object
+
+    def _matcher(self, kind: Kind, label_selector: str | None, field_selector: str | None):  # type: ignore[no-untyped-def]
+        if not label_selector and not field_selector:
+            return None
+        from minikctl.api import selectors
+
+        try:
+            labels = selectors.parse(label_selector) if label_selector else None
+            fields = selectors.parse_fields(field_selector) if field_selector else None
+        except ValueError as exc:
+            raise errors.BadRequest(str(exc)) from exc
+        if fields is not None:
+            allowed = {"metadata.name", "metadata.namespace"} | FIELD_LABELS.get(kind.kind, set())
+            for f in fields.fields():
+                if f not in allowed:
+                    raise errors.BadRequest(f'"{f}" is not a known field selector: only "' + '", "'.join(sorted(allowed)) + '"')
+
+        def match(obj: dict) -> bool:
+            return (labels is None or labels.matches(meta.labels_of(obj))) and (fields is None or fields.matches(obj))
+
+        return match
+
+    # -- writes ----------------------------------------------------------------------
+
+    def create(self, obj: Any, *, namespace: str | None = None, dry_run: bool = False) -> dict:
+        obj = copy.deepcopy(obj)
+        kind, causes, warnings = validation.validate(obj)
+        md = obj.setdefault("metadata", {})
+        self._place(kind, md, namespace)
+        if not md.get("name") and md.get("generateName"):
+            md["name"] = md["generateName"] + "".join(random.choice(_NAME_CHARS) for _ in range(5))
+        if not md.get("name") and not any(c.field == "metadata.name" for c in causes):
+            causes.insert(0, errors.Cause("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"))
+        if causes:
+            raise errors.Invalid(kind.kind, md.get("name") or "", causes, kind.group)
+        if md.get("resourceVersion"):
+            raise errors.BadRequest("resourceVersion should not be set on objects to be created")
+        for w in warnings:
+            self.warn(w)
+        md["uid"] = str(uuid.uuid4())
+        md["creationTimestamp"] = meta.now_rfc3339()
+        for server_only in ("deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+            md.pop(server_only, None)
+        if kind.kind in GENERATION:
+            md["generation"] = 1
+        if kind.kind in STATUS_SUBRESOURCE and kind.kind != "Node":
+            obj.pop("status", None)
+        defaults.apply_defaults(kind, obj)
+        if kind.kind == "Pod":
+            obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj["spec"])}
+        self._check_size(kind, obj)
+        self._admit(kind, md)
+        if dry_run:
+            return obj
+        return self.store.create(kind.resource, _ns(kind, md.get("namespace")), md["name"], obj)
+
+    def update(self, obj: Any, *, namespace: str | None = None, dry_run: bool = False,
+               subresource: str | None = None) -> dict:
+        """PUT: replace the object (or, with subresource="status", only its status).
+        A resourceVersion in the object is a precondition; without one the update
+        retries on conflict against the latest version, as Kubernetes does."""
+        obj = copy.deepcopy(obj)
+        kind = validation.kind_of(obj)
+        md = obj.setdefault("metadata", {})
+        self._place(kind, md, namespace)
+        expect_rv = md.get("resourceVersion") or None
+        for _ in range(100):
+            old = self.store.get(kind.resource, _ns(kind, md.get("namespace")), md.get("name", ""))
+            new = self._next_version(kind, old, obj, subresource)
+            if new == old:
+                return old  # a no-op write changes nothing, not even resourceVersion
+            if _finalized(new):
+                return self._remove(kind, new, old, dry_run)
+            if dry_run:
+                return new
+            try:
+                return self.store.update(kind.resource, _ns(kind, md.get("namespace")), md["name"], new,
+                                         expect_rv=expect_rv or old["metadata"]["resourceVersion"])
+            except errors.Conflict:
+                if expect_rv:
+                    raise
+        raise errors.Conflict(kind.resource, md.get("name", ""))
+
+    def update_status(self, obj: dict, **kw: Any) -> dict:
+        return self.update(obj, subresource="status", **kw)
+
+    def modify(self, kind: Kind, namespace: str, name: str, change: Callable[[dict], None], *,
+               dry_run: bool = False) -> tuple[dict, bool]:
+        """Read-modify-write with retry on conflict (label, annotate, scale...).
+        Returns the object and whether anything changed."""
+        for _ in range(100):
+            current = self.get(kind, namespace, name)
+            wanted = copy.deepcopy(current)
+            change(wanted)
+            if wanted == current:
+                return current, False
+            try:
+                return self.update(wanted, dry_run=dry_run), True
+            except errors.Conflict:
+                continue
+        raise errors.Conflict(kind.resource, name)
+
+    def _next_version(self, kind: Kind, old: dict, obj: dict, subresource: str | None) -> dict:
+        if subresource == "status":
+            new = copy.deepcopy(old)
+            new["status"] = obj.get("status")
+            if new["status"] is None:
+                new.pop("status")
+            return new
+        _, causes, warnings = validation.validate(obj, old)
+        if causes:
+            raise errors.Invalid(kind.kind, meta.name_of(obj), causes, kind.group)
+        for w in warnings:
+            self.warn(w)
+        new = copy.deepcopy(obj)
+        md, old_md = new["metadata"], old["metadata"]
+        for server_owned in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+            if server_owned in old_md:
+                md[server_owned] = old_md[server_owned]
+            else:
+                md.pop(server_owned, None)
+        md["resourceVersion"] = old_md["resourceVersion"]
+        if kind.kind in STATUS_SUBRESOURCE:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        defaults.apply_defaults(kind, new)
+        if kind.kind in GENERATION and new.get("spec") != old.get("spec"):
+            md["generation"] = int(old_md.get("generation", 0)) + 1
+        self._check_size(kind, new)
+        return new
+
+    def delete(self, kind: Kind, namespace: str, name: str, *, dry_run: bool = False,
+               propagation: str | None = None, grace_period: int | None = None,
+               expect_rv: str | None = None) -> dict:
+        """Delete as Kubernetes does: objects with finalizers, pods bound to a node and
+        namespaces are marked (deletionTimestamp) and finished by their controller;
+        everything else goes at once. Dependents are the garbage collector's job."""
+        ns = _ns(kind, namespace)
+        old = self.store.get(kind.resource, ns, name)
+        if expect_rv is not None and old["metadata"].get("resourceVersion") != expect_rv:
+            raise errors.Conflict(kind.resource, name)
+        new = copy.deepcopy(old)
+        md = new["metadata"]
+        finalizers = list(md.get("finalizers") or [])
+        if propagation in ("Foreground", "Orphan"):
+            special = "foregroundDeletion" if propagation == "Foreground" else "orphan"
+            if special not in finalizers:
+                finalizers.append(special)
+        graceful = kind.kind == "Pod" and _pod_needs_grace(old, grace_period)
+        if not finalizers and not graceful and kind.kind != "Namespace":
+            if dry_run:
+                return old
+            return self.store.delete(kind.resource, ns, name, expect_rv=old["metadata"]["resourceVersion"])
+        if md.get("deletionTimestamp") and md.get("finalizers") == (finalizers or None):
+            return old  # already being deleted
+        md["finalizers"] = finalizers or None
+        if md["finalizers"] is None:
+            md.pop("finalizers")
+        md.setdefault("deletionTimestamp", meta.now_rfc3339())
+        if kind.kind == "Pod":
+            grace = grace_period if grace_period is not None else (old.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+            md["deletionGracePeriodSeconds"] = int(grace)
+        else:
+            md["deletionGracePeriodSeconds"] = 0
+        if kind.kind == "Namespace":
+            new.setdefault("status", {})["phase"] = "Terminating"
+        if dry_run:
+            return new
+        return self.store.update(kind.resource, ns, name, new, expect_rv=old["metadata"]["resourceVersion"])
+
+    def finish_delete(self, kind: Kind, namespace: str, name: str, *, uid: str | None = None) -> dict:
+        """The last step of a graceful deletion (the kubelet, once the pod's processes
+        are gone; controllers once their finalizer work is done)."""
+        ns = _ns(kind, namespace)
+        old = self.store.get(kind.resource, ns, name)
+        if uid and old["metadata"].get("uid") != uid:
+            raise errors.Conflict(kind.resource, name, detail="the UID in the precondition does not match")
+        return self.store.delete(kind.resource, ns, name, expect_rv=old["metadata"]["resourceVersion"])
+
+    def _remove(self, kind: Kind, new: dict, old: dict, dry_run: bool) -> dict:
+        if dry_run:
+            return new
+        return self.store.delete(kind.resource, _ns(kind, meta.namespace_of(old)), meta.name_of(old),
+                                 expect_rv=old["metadata"]["resourceVersion"])
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _place(self, kind: Kind, md: dict, namespace: str | None) -> None:
+        if kind.namespaced:
+            md["namespace"] = md.get("namespace") or namespace or "default"
+        else:
+            md.pop("namespace", None)
+
+    def _admit(self, kind: Kind, md: dict) -> None:
+        if not kind.namespaced:
+            return
+        ns_name = md["namespace"]
+        try:
+            ns = self.store.get("namespaces", "", ns_name)
+        except errors.NotFound:
+            raise errors.NotFound("namespaces", ns_name) from None
+        if (ns.get("status") or {}).get("phase") == "Terminating" or ns["metadata"].get("deletionTimestamp"):
+            raise errors.Forbidden(
+                f'{kind.plural} "{md["name"]}" is forbidden: unable to create new content in namespace '
+                f"{ns_name} because it is being terminated", kind=kind.plural, name=md["name"])
+
+    def _check_size(self, kind: Kind, obj: dict) -> None:
+        import json
+
+        if len(json.dumps(obj)) > MAX_OBJECT_BYTES:
+            raise errors.StatusError(f"Request entity too large: limit is {MAX_OBJECT_BYTES}")
+
+
+def _ns(kind: Kind, namespace: str | None) -> str:
+    return (namespace or "default") if kind.namespaced else ""
+
+
+def _finalized(obj: dict) -> bool:
+    md = obj.get("metadata") or {}
+    # Pods are finished by their kubelet, namespaces by the namespace controller.
+    return bool(md.get("deletionTimestamp")) and not md.get("finalizers") and obj.get("kind") not in ("Pod", "Namespace")
+
+
+def _pod_needs_grace(pod: dict, grace_period: int | None) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    bound = bool((pod.get("spec") or {}).get("nodeName"))
+    return bound and phase not in ("Succeeded", "Failed") and grace_period != 0
+
+
+def qos_class(spec: dict) -> str:
+    """Guaranteed, Burstable or BestEffort, from the containers' requests and limits."""
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    resources = [c.get("resources") or {} for c in containers]
+    if not any(r.get("requests") or r.get("limits") for r in resources):
+        return "BestEffort"
+    for r in resources:
+        limits, requests = r.get("limits") or {}, r.get("requests") or {}
+        if any(k not in limits for k in ("cpu", "memory")):
+            return "Burstable"
+        if any(str(requests.get(k, limits[k])) != str(limits[k]) for k in ("cpu", "memory")):
+            return "Burstable"
+    return "Guaranteed"
+
+
+def bootstrap(api: Api) -> None:
+    """Namespaces every cluster has. Run once, when a store is created."""
+    for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        try:
+            api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        except errors.AlreadyExists:
+            pass
+
+
+def kind_for(obj: dict) -> Kind:
+    return kinds.for_object(obj.get("apiVersion", ""), obj.get("kind", ""))
+
+
+__all__ = ["Api", "bootstrap", "DELETED"]

@@ -1,0 +1,82 @@
+"""`minikctl create`: create objects from files (never updating), or a namespace."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from minikctl.cli import options
+
+EXAMPLES = """
+Examples:
+  # Create what web.yaml describes (an error if anything in it already exists)
+  minikctl create -f web.yaml
+
+  # Create a namespace
+  minikctl create namespace staging
+"""
+
+
+def create_objects(docs, namespace: str | None, dry_run: str, output: str | None) -> int:  # type: ignore[no-untyped-def]
+    from minikctl import errors
+    from minikctl.cli import resources, state
+
+    checked = resources.check_all(docs, namespace, "create")
+    client = state.client()
+    failed = False
+    for item in checked:
+        try:
+            obj = item.obj if dry_run == "client" else client.create(item.obj, dry_run=dry_run == "server")
+        except errors.MinikctlError as exc:
+            print(resources.render(exc, item.doc, "creating"), file=sys.stderr)
+            failed = True
+            continue
+        if output == "name":
+            print(resources.ref(item.kind, obj))
+        elif output:
+            from minikctl.cli import printers
+
+            printers.print_objects([obj], output=output, out=sys.stdout, single=True)
+        else:
+            print(f"{resources.ref(item.kind, obj)} created{options.dry_run_suffix(dry_run)}")
+    return 1 if failed else 0
+
+
+def register(app: typer.Typer) -> None:
+    create_app = typer.Typer(help="Create a resource from a file or from stdin." + EXAMPLES, rich_markup_mode=None,
+                             context_settings={"help_option_names": ["-h", "--help"]})
+
+    @create_app.callback(invoke_without_command=True)
+    def create(
+        ctx: typer.Context,
+        filename: options.Filenames = None,
+        recursive: options.Recursive = False,
+        namespace: options.Namespace = None,
+        dry_run: options.DryRun = "none",
+        output: options.Output = None,
+    ) -> None:
+        from minikctl import errors
+        from minikctl.cli import manifests, state
+
+        if ctx.invoked_subcommand:
+            return
+        if not filename:
+            raise errors.UsageError("must specify one of -f and -k", "create")
+        mode = options.dry_run_mode(dry_run, "create")
+        state.exit_code = create_objects(manifests.read(list(filename), recursive), namespace, mode, output)
+
+    @create_app.command("namespace", help="Create a namespace with the specified name.")
+    def namespace(
+        name: Annotated[str, typer.Argument(metavar="NAME")],
+        dry_run: options.DryRun = "none",
+        output: options.Output = None,
+    ) -> None:
+        from minikctl.cli import manifests, state
+
+        doc = manifests.Document({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                                 "namespace/" + name, 0, "")
+        state.exit_code = create_objects([doc], None, options.dry_run_mode(dry_run, "create namespace"), output)
+
+    create_app.command("ns", hidden=True)(namespace)
+    app.add_typer(create_app, name="create")
