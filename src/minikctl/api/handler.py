@@ -180,6 +180,28 @@ class Api:
                 continue
         raise errors.Conflict(kind.resource, name)
 
+    def bind(self, namespace: str, name: str, node_name: str) -> dict:
+        """pods/binding: the scheduler's one way to set spec.nodeName (an ordinary update
+        may not change it). Also records PodScheduled=True, as the API server does."""
+        kind = kinds.by_kind("Pod")
+        for _ in range(100):
+            pod = self.get(kind, namespace, name)
+            if (pod.get("spec") or {}).get("nodeName"):
+                raise errors.Conflict("pods", name, detail=f"pod {name} is already assigned to node "
+                                                          f"\"{pod['spec']['nodeName']}\"")
+            new = copy.deepcopy(pod)
+            new["spec"]["nodeName"] = node_name
+            status = new.setdefault("status", {})
+            conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+            conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                               "lastTransitionTime": meta.now_rfc3339()})
+            status["conditions"] = conditions
+            try:
+                return self.store.update("pods", namespace, name, new, expect_rv=pod["metadata"]["resourceVersion"])
+            except errors.Conflict:
+                continue
+        raise errors.Conflict("pods", name)
+
     def _next_version(self, kind: Kind, old: dict, obj: dict, subresource: str | None) -> dict:
         if subresource == "status":
             new = copy.deepcopy(old)
