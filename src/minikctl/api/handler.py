@@ -119,7 +119,7 @@ class Api:
             self.warn(w)
         md["uid"] = str(uuid.uuid4())
         md["creationTimestamp"] = meta.now_rfc3339()
-        for server_only in ("deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+        for server_only in ("deletionTimestamp", "deletionGracePeriodSeconds"):
             md.pop(server_only, None)
         if kind.kind in GENERATION:
             md["generation"] = 1
@@ -238,7 +238,20 @@ class Api:
                expect_rv: str | None = None) -> dict:
         """Delete as Kubernetes does: objects with finalizers, pods bound to a node and
         namespaces are marked (deletionTimestamp) and finished by their controller;
-        everything else goes at once. Dependents are the garbage collector's job."""
+        everything else goes at once. Dependents are the garbage collector's job.
+        Without a resourceVersion precondition, a write racing ours (a kubelet's status
+        update) is retried against the new version rather than reported."""
+        for _ in range(100):
+            try:
+                return self._delete_once(kind, namespace, name, dry_run=dry_run, propagation=propagation,
+                                         grace_period=grace_period, expect_rv=expect_rv)
+            except errors.Conflict:
+                if expect_rv is not None:
+                    raise
+        raise errors.Conflict(kind.resource, name)
+
+    def _delete_once(self, kind: Kind, namespace: str, name: str, *, dry_run: bool,
+                     propagation: str | None, grace_period: int | None, expect_rv: str | None) -> dict:
         ns = _ns(kind, namespace)
         old = self.store.get(kind.resource, ns, name)
         if expect_rv is not None and old["metadata"].get("resourceVersion") != expect_rv:

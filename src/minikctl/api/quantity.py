@@ -44,14 +44,21 @@ _CTX = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
 
 @dataclass(frozen=True)
 class Quantity:
-    """A parsed quantity: its exact value, its format and (when canonical) its spelling."""
+    """A parsed quantity: its exact value, its format and (when canonical) its spelling.
 
-    value: Decimal
+    `Quantity()` is zero. Sums (`a + b`, resource.Quantity.Add) keep the format of their
+    first non-zero term and print canonically, so totals read as kubectl's do.
+    """
+
+    value: Decimal = Decimal(0)
     format: str = DECIMAL_SI
     spelling: str = ""
 
     def __str__(self) -> str:
         return self.spelling or canonical(self.value, self.format)
+
+    def __add__(self, other: Quantity) -> Quantity:
+        return Quantity(self.value + other.value, self.format if self.value else other.format)
 
     def __lt__(self, other: Quantity) -> bool:
         return self.value < other.value
@@ -63,6 +70,11 @@ class Quantity:
     def milli_value(self) -> int:
         """ceil(value * 1000), as Quantity.MilliValue()."""
         return int((self.value * 1000).to_integral_value(rounding=decimal.ROUND_CEILING))
+
+    @property
+    def int_value(self) -> int:
+        """ceil(value), as Quantity.Value()."""
+        return int(self.value.to_integral_value(rounding=decimal.ROUND_CEILING))
 
 
 def parse(value: object) -> Decimal:
@@ -230,10 +242,19 @@ def format_cpu(value: object) -> str:
 def format_memory(value: object) -> str:
     """Bytes in the largest binary unit that divides them ("128Mi"), else plain bytes."""
     q = value if isinstance(value, Quantity) else parse_quantity(value)
-    number = int(q.value.to_integral_value(rounding=decimal.ROUND_CEILING))
+    number = q.int_value
     if number == 0:
         return "0"
     return _canonical_binary(number) if abs(number) >= 1024 else str(number)
+
+
+def format_quantity(value: object) -> str:
+    """A quantity as kubectl describe prints it: its canonical form ("0.5" -> "500m");
+    a value that does not parse prints as is."""
+    try:
+        return str(parse_quantity(value))
+    except ValueError:
+        return str(value)
 
 
 def add(*values: object) -> Decimal:

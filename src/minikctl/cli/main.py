@@ -10,7 +10,8 @@ import typer
 from minikctl.cli import state
 
 VERBS = ("apply", "create", "get", "describe", "delete", "label", "annotate", "explain",
-         "api_resources", "version")
+         "logs", "exec", "scale", "rollout", "wait", "top", "events",
+         "daemon", "down", "image", "kubeconfig", "api_resources", "version")
 
 _VERBOSE = re.compile(r"^(-v|--verbose|--v=\d+|-v=?\d+)$")
 
@@ -21,16 +22,27 @@ Same manifests, same kubectl-shaped commands: desired state is kept in a local s
 """
 
 
-def build_app() -> typer.Typer:
+def build_app(verbs: tuple[str, ...] = VERBS) -> typer.Typer:
     app = typer.Typer(
         name="minikctl", help=HELP, rich_markup_mode=None, add_completion=False, no_args_is_help=True,
         pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
     )
     import importlib
 
-    for verb in VERBS:
+    for verb in verbs:
         importlib.import_module(f"minikctl.cli.{verb}").register(app)
     return app
+
+
+def _verbs_for(args: list[str]) -> tuple[str, ...]:
+    """Only the verb being run is imported and registered (every verb module costs
+    start-up time); help and unknown commands get them all."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    module = (first or "").replace("-", "_")
+    if module not in VERBS or "-h" in args or "--help" in args:
+        return VERBS
+    # A second, light command keeps typer in multi-command mode.
+    return (module, "version") if module != "version" else (module, "kubeconfig")
 
 
 def _split_verbosity(argv: list[str]) -> list[str]:
@@ -60,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = _split_verbosity(list(sys.argv[1:] if argv is None else argv))
     click = _click_exceptions()
-    command = typer.main.get_command(build_app())
+    command = typer.main.get_command(build_app(_verbs_for(args)))
     try:
         command.main(args, prog_name="minikctl", standalone_mode=False)
     except click.NoArgsIsHelpError as exc:
@@ -94,7 +106,7 @@ def _kubectl_usage(exc: Exception) -> str:
     m = re.match(r"No such option: (\S+)", msg)
     if m:
         return f"unknown flag: {m.group(1)}"
-    m = re.match(r"No such command '(.+)'", msg)
+    m = re.match(r"No such command '([^']+)'", msg)
     if m:
         return f'unknown command "{m.group(1)}" for "minikctl"'
     return msg[0].lower() + msg[1:] if msg else msg

@@ -35,6 +35,18 @@ class Client(Protocol):
 
 
 def connect(*, warn: Callable[[str], None] | None = None) -> Client:
+    """HTTP to the daemon's API server when a daemon runs on this store, else in-process."""
+    import os
+
+    from minikctl import home as homedir
+    from minikctl.daemon import process
+
+    home = homedir.home()
+    state = process.read_state(home)
+    if state and state.get("api_url"):
+        from minikctl.client import http
+
+        return http.HttpClient.from_kubeconfig(os.path.join(home, "kubeconfig"), warn=warn)
     from minikctl.client import local
 
     return local.LocalClient.open(warn=warn)

@@ -63,6 +63,10 @@ class Informer:
     def stop(self) -> None:
         self._stop.set()
 
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:

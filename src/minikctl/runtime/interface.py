@@ -49,7 +49,11 @@ class ContainerProcess:
 
     pid: int
     start_ticks: int  # field 22 of /proc/<pid>/stat
-    started_at: float  # epoch seconds
+    started_at: float = field(compare=False)  # epoch seconds; not identity (records round it)
+    # Things the user should know about this container that did not stop it from starting
+    # (no bind shim: it shares the host's ports; a static binary ignores LD_PRELOAD; how
+    # limits are enforced). The kubelet can turn them into Warning events. Not identity.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,10 @@ class StartError(Exception):
         super().__init__(message)
         self.reason = reason
         self.message = message
+
+
+class ExecError(StartError):
+    """`exec` could not run the command (container not running, no such executable)."""
 
 
 class Runtime(Protocol):

@@ -14,7 +14,8 @@ Layout of the package:
     jsonpath*.py    kubectl's JSONPath template dialect: parser and evaluator
     yamljson.py     kubectl's YAML (go-yaml v2) and JSON (encoding/json) formatting
     describe*.py    describers per kind, and kubectl's generic describer for the rest
-    age.py, quantity.py, values.py   durations, resource quantities, Go-style values
+    age.py, values.py   durations and timestamps, Go-style values (resource quantities:
+                        minikctl.api.quantity)
 
 Output is plain text written to a TextIO, never through rich: `get` must print
 thousands of rows in milliseconds, and byte-for-byte kubectl output is the goal.

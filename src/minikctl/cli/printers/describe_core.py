@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from minikctl.api.quantity import Quantity, format_quantity, parse_quantity
 from minikctl.cli.printers import age
 from minikctl.cli.printers.columns_core import format_endpoints, namespace_phase, node_roles
 from minikctl.cli.printers.describe import (
@@ -22,7 +23,6 @@ from minikctl.cli.printers.describe import (
     spec,
     status,
 )
-from minikctl.cli.printers.quantity import Quantity, canonical
 from minikctl.cli.printers.values import format_labels
 
 
@@ -249,7 +249,7 @@ def _pod_resources(pod: dict, key: str) -> dict[str, Quantity]:
 
     def of(container: dict) -> dict[str, Quantity]:
         values = (container.get("resources") or {}).get(key) or {}
-        return {name: Quantity.parse(v) for name, v in values.items()}
+        return {name: parse_quantity(v) for name, v in values.items()}
 
     def add(a: dict[str, Quantity], b: dict[str, Quantity]) -> dict[str, Quantity]:
         return {n: a.get(n, Quantity()) + b.get(n, Quantity()) for n in {*a, *b}}
@@ -270,15 +270,15 @@ def _pod_resources(pod: dict, key: str) -> dict[str, Quantity]:
     for name, q in floor.items():
         if name not in total or q.value > total[name].value:
             total[name] = q
-    overhead = {n: Quantity.parse(v) for n, v in (ps.get("overhead") or {}).items()}
+    overhead = {n: parse_quantity(v) for n, v in (ps.get("overhead") or {}).items()}
     return add(total, overhead) if overhead else total
 
 
 def _percent(part: Quantity, whole: Quantity, milli: bool) -> int:
-    denominator = whole.milli_value() if milli else whole.int_value()
+    denominator = whole.milli_value if milli else whole.int_value
     if not denominator:
         return 0
-    numerator = part.milli_value() if milli else part.int_value()
+    numerator = part.milli_value if milli else part.int_value
     return int(numerator / denominator * 100)
 
 
@@ -287,7 +287,7 @@ def _node_pods(w: PrefixWriter, node: dict, ctx: Context) -> None:
     pods = [p for p in ctx.related.get("pods") or []
             if spec(p).get("nodeName") == name and status(p).get("phase") not in ("Succeeded", "Failed")]
     allocatable_raw = status(node).get("allocatable") or status(node).get("capacity") or {}
-    allocatable = {n: Quantity.parse(v) for n, v in allocatable_raw.items()}
+    allocatable = {n: parse_quantity(v) for n, v in allocatable_raw.items()}
     cpu, memory = allocatable.get("cpu", Quantity()), allocatable.get("memory", Quantity())
     w.write(0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
     w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge\n")
@@ -343,7 +343,7 @@ def describe_node(w: PrefixWriter, node: dict, ctx: Context) -> None:
         if values:
             w.write(0, f"{title}:\n")
             for name in sorted(values):
-                w.write(0, f"  {name}:\t{canonical(values[name])}\n")
+                w.write(0, f"  {name}:\t{format_quantity(values[name])}\n")
     _system_info(w, st.get("nodeInfo") or {})
     if ns.get("podCIDR"):
         w.write(0, f"PodCIDR:\t{ns['podCIDR']}\n")

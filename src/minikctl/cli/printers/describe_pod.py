@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from urllib.parse import quote
 
+from minikctl.api.quantity import format_quantity, parse_quantity
 from minikctl.cli.printers import age
 from minikctl.cli.printers.describe import (
     NONE,
@@ -25,7 +26,6 @@ from minikctl.cli.printers.describe import (
     status,
     tolerations_multiline,
 )
-from minikctl.cli.printers.quantity import Quantity, canonical
 from minikctl.cli.printers.values import go_sprint
 
 # Characters Go's url.URL leaves unescaped in a path.
@@ -74,7 +74,7 @@ def describe_resources(w: PrefixWriter, resources: dict | None, level: int) -> N
         if values:
             w.write(level, f"{title}:\n")
         for name in sorted(values):
-            w.write(level + 1, f"{name}:\t{canonical(values[name])}\n")
+            w.write(level + 1, f"{name}:\t{format_quantity(values[name])}\n")
 
 
 def describe_probe(probe: dict) -> str:
@@ -126,8 +126,8 @@ def _resource_value(container: dict, ref: dict) -> str:
     kind, _, name = resource.partition(".")
     raw = ((container.get("resources") or {}).get(kind) or {}).get(name)
     try:
-        value = Quantity.parse(raw).value if raw is not None else 0
-        divisor = Quantity.parse(ref.get("divisor") or "1").value
+        value = parse_quantity(raw).value if raw is not None else 0
+        divisor = parse_quantity(ref.get("divisor") or "1").value
         return str(math.ceil(value / divisor))  # rounded up, as the downward API does
     except (ValueError, ZeroDivisionError):
         return ""
@@ -231,7 +231,7 @@ def _volume(w: PrefixWriter, volume: dict) -> None:
                    f"    Path:\t{hp.get('path', '')}\n    HostPathType:\t{hp.get('type') or NONE}\n")
     elif volume.get("emptyDir") is not None:
         ed = volume["emptyDir"] or {}
-        limit = canonical(ed["sizeLimit"]) if ed.get("sizeLimit") else "<unset>"
+        limit = format_quantity(ed["sizeLimit"]) if ed.get("sizeLimit") else "<unset>"
         w.write(2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n"
                    f"    Medium:\t{ed.get('medium', '')}\n    SizeLimit:\t{limit}\n")
     elif volume.get("secret") is not None:
@@ -325,7 +325,7 @@ def qos_class(pod: dict) -> str:
             if request is not None or limit is not None:
                 any_set = True
             # a missing request defaults to the limit
-            if limit is None or (request is not None and canonical(request) != canonical(limit)):
+            if limit is None or (request is not None and format_quantity(request) != format_quantity(limit)):
                 guaranteed = False
     if not any_set:
         return "BestEffort"

@@ -6,6 +6,7 @@ like the same object on a real cluster.
 """
 from __future__ import annotations
 
+from minikctl.api.quantity import format_quantity
 from minikctl.cli.printers import age
 from minikctl.cli.printers.describe import (
     Context,
@@ -22,7 +23,6 @@ from minikctl.cli.printers.describe import (
     write_controller,
 )
 from minikctl.cli.printers.describe_pod import describe_pod, describe_pod_template
-from minikctl.cli.printers.quantity import canonical
 from minikctl.cli.printers.values import format_label_selector, format_labels, go_sprint, selector_string
 
 _HASH_LABEL = "pod-template-hash"
@@ -138,7 +138,7 @@ def _claim_templates(w: PrefixWriter, templates: list[dict]) -> None:
         labels_multiline(w, "Labels", meta(pvc).get("labels"), indent="  ")
         labels_multiline(w, "Annotations", annotations, indent="  ")
         capacity = ((pvc_spec.get("resources") or {}).get("requests") or {}).get("storage")
-        w.write(1, f"Capacity:\t{canonical(capacity) if capacity is not None else '<default>'}\n")
+        w.write(1, f"Capacity:\t{format_quantity(capacity) if capacity is not None else '<default>'}\n")
         w.write(1, f"Access Modes:\t{go_sprint(pvc_spec.get('accessModes') or [])}\n")
 
 

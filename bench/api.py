@@ -1,0 +1,197 @@
+"""Benchmarks for the API server (issue 7): the CLI and kubectl through it.
+
+    .venv/bin/python bench/api.py [--runs N] [--pods 100] [--list-pods 1000] [--out FILE]
+    .venv/bin/python bench/api.py --kubeconfig PATH [--home DIR]   # an already running server
+    .venv/bin/python bench/api.py --url https://127.0.0.1:PORT --token T --ca CA.crt
+
+Self-contained by default: a temporary MINIKCTL_HOME seeded with N pods (bound to a node
+no kubelet runs, so nothing starts), an ApiServer over it in this process, and the
+daemon record pointing at this process, so a CLI wired to use HTTP when the daemon runs
+does so. Figures are medians of N runs of the real commands as subprocesses:
+
+- `minikctl get pods` in-process (no daemon record) and through HTTP (with it; `-v` tells
+  which transport the CLI really used, reported in the table);
+- `kubectl get pods` against the server (warm discovery cache, as a user has it);
+- server-side: a list of `--list-pods` pods over one kept-alive connection, p50 and p99.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
+MINIKCTL = [os.path.join(os.path.dirname(sys.executable), "minikctl")]
+KUBECTL = "/usr/bin/kubectl"
+
+
+def timed(argv: list[str], env: dict, runs: int) -> tuple[list[float], str]:
+    """Wall times of `runs` runs, and the last run's stderr."""
+    out: list[float] = []
+    stderr = ""
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        out.append(time.perf_counter() - t)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed: {p.stderr}")
+        stderr = p.stderr
+    return out, stderr
+
+
+def transport_of(env: dict) -> str:
+    p = subprocess.run(MINIKCTL + ["-v", "get", "pods"], env=env, capture_output=True, text=True, timeout=120)
+    for line in p.stderr.splitlines():
+        if "transport" in line:
+            return line.split("using the ", 1)[-1].split(" transport", 1)[0]
+    return "unknown"
+
+
+def seed_pods(client, count: int, prefix: str = "pod") -> None:  # type: ignore[no-untyped-def]
+    for i in range(count):
+        client.create({"apiVersion": "v1", "kind": "Pod",
+                       "metadata": {"name": f"{prefix}-{i}", "labels": {"app": "bench"}},
+                       "spec": {"nodeName": "bench-elsewhere",
+                                "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}})
+
+
+def server_side_list(client, namespace: str, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    from minikctl.api import kinds
+
+    pod = kinds.by_kind("Pod")
+    client.list(pod, namespace)  # warm the connection
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        client.list(pod, namespace)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def row(name: str, runs: list[float], target: float | None, note: str = "") -> str:
+    med = statistics.median(runs)
+    verdict = "" if target is None else f"<= {target * 1000:.0f} ms {'(met)' if med <= target else '(MISSED)'}"
+    return (f"| {name} | {med * 1000:.0f} ms | {min(runs) * 1000:.0f} ms | {max(runs) * 1000:.0f} ms | "
+            f"{verdict} | {note} |")
+
+
+def self_contained(a: argparse.Namespace) -> list[str]:
+    from minikctl.client.http import HttpClient
+    from minikctl.client.local import LocalClient
+    from minikctl.daemon import process
+    from minikctl.server import ApiServer
+
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "home")
+        os.makedirs(home)
+        local = LocalClient.open(path=home)
+        seed_pods(local, a.pods)
+        env = {**os.environ, "MINIKCTL_HOME": home, "NO_COLOR": "1"}
+        runs, _ = timed(MINIKCTL + ["get", "pods"], env, a.runs)
+        rows.append(row(f"`minikctl get pods`, {a.pods} pods, in-process", runs, None, "no daemon record"))
+        server = ApiServer(local, home=home)
+        server.start()
+        try:
+            # The daemon record names this process, as the daemon's would: a CLI wired to
+            # prefer HTTP when the daemon runs now talks to `server`.
+            process.write_state(home, node="bench", api_url=server.url)
+            used = transport_of(env)
+            runs, _ = timed(MINIKCTL + ["get", "pods"], env, a.runs)
+            rows.append(row(f"`minikctl get pods`, {a.pods} pods, daemon running", runs, 0.120,
+                            f"transport used: {used}"))
+            rows += kubectl_rows(server.kubeconfig, tmp, a)
+            seed_pods(local, a.list_pods, prefix="many")
+            http = HttpClient(server.url, server.token, server.ca_file)
+            lists = server_side_list(http, "default", max(a.runs, 50))
+            rows.append(f"| list of {a.list_pods + a.pods} pods over HTTP (client-observed) | "
+                        f"{statistics.median(lists) * 1000:.0f} ms | p99 {p99(lists) * 1000:.0f} ms | "
+                        f"{max(lists) * 1000:.0f} ms | p99 <= 100 ms {'(met)' if p99(lists) <= 0.1 else '(MISSED)'}"
+                        f" | {len(lists)} requests, one connection |")
+            http.close()
+        finally:
+            process.clear_state(home)
+            server.stop()
+            local.close()
+    return rows
+
+
+def kubectl_rows(kubeconfig: str, tmp: str, a: argparse.Namespace) -> list[str]:
+    if not os.path.exists(KUBECTL):
+        return ["| `kubectl get pods` | - | - | - | | kubectl not installed |"]
+    cache = os.path.join(tmp, "kubecache")
+    env = {**os.environ, "KUBECONFIG": kubeconfig, "KUBECACHEDIR": cache}
+    timed([KUBECTL, "get", "pods"], env, 1)  # discovery once, as any user's first command
+    runs, _ = timed([KUBECTL, "get", "pods"], env, a.runs)
+    return [row("`kubectl get pods` against minikctl", runs, 0.150, "warm discovery cache")]
+
+
+def existing_server(a: argparse.Namespace) -> list[str]:
+    from minikctl.client import kubeconfig as kc
+    from minikctl.client.http import HttpClient
+
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = a.kubeconfig
+        if not path:
+            path = os.path.join(tmp, "kubeconfig")
+            with open(a.ca, "rb") as f:
+                kc.write(path, a.url, f.read(), a.token)
+        if a.home:
+            env = {**os.environ, "MINIKCTL_HOME": a.home, "NO_COLOR": "1"}
+            used = transport_of(env)
+            runs, _ = timed(MINIKCTL + ["get", "pods"], env, a.runs)
+            rows.append(row("`minikctl get pods`", runs, 0.120, f"transport used: {used}"))
+        rows += kubectl_rows(path, tmp, a)
+        http = HttpClient.from_kubeconfig(path)
+        lists = server_side_list(http, a.namespace, max(a.runs, 50))
+        rows.append(f"| list of pods in {a.namespace} over HTTP | {statistics.median(lists) * 1000:.0f} ms | "
+                    f"p99 {p99(lists) * 1000:.0f} ms | {max(lists) * 1000:.0f} ms | | |")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=21)
+    ap.add_argument("--pods", type=int, default=100)
+    ap.add_argument("--list-pods", type=int, default=900, help="extra pods for the server-side list figure")
+    ap.add_argument("--kubeconfig", help="measure an already running server through this kubeconfig")
+    ap.add_argument("--url", help="an already running server (with --token and --ca)")
+    ap.add_argument("--token")
+    ap.add_argument("--ca")
+    ap.add_argument("--home", help="with --kubeconfig/--url: the MINIKCTL_HOME whose daemon serves it")
+    ap.add_argument("--namespace", default="default")
+    ap.add_argument("--out", help="also write the table to this file")
+    a = ap.parse_args()
+    rows = existing_server(a) if (a.kubeconfig or a.url) else self_contained(a)
+    lines = [
+        f"# API server benchmarks, {datetime.date.today()}",
+        "",
+        f"Machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, Python "
+        f"{platform.python_version()}. Medians of {a.runs} runs of the real commands as subprocesses.",
+        "",
+        "| what | median | min | max | target | note |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *rows,
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if a.out:
+        with open(a.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""A background daemon: its pid file, log file and the start/stop/status verbs.
+
+`$MINIKCTL_HOME/daemon.json` says which process is the daemon: its pid and that
+process' start ticks (so a reused pid is never taken for it), node name and start
+time. It is written once the daemon is ready and removed when it stops."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from minikctl import errors
+from minikctl.runtime.procfs import start_ticks
+
+STATE_FILE = "daemon.json"
+LOG_FILE = "daemon.log"
+
+
+def read_state(home: str) -> dict | None:
+    """The running daemon's record, or None if no daemon runs (stale records are removed)."""
+    path = os.path.join(home, STATE_FILE)
+    try:
+        with open(path) as f:
+            state = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if start_ticks(int(state.get("pid", 0))) != state.get("start_ticks"):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return None
+    return state
+
+
+def write_state(home: str, **fields: object) -> None:
+    pid = os.getpid()
+    state = {"pid": pid, "start_ticks": start_ticks(pid), "started_at": time.time(), **fields}
+    tmp = os.path.join(home, STATE_FILE + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f)
+    os.replace(tmp, os.path.join(home, STATE_FILE))
+
+
+def clear_state(home: str) -> None:
+    state = read_state(home)
+    if state and state["pid"] == os.getpid():
+        os.unlink(os.path.join(home, STATE_FILE))
+
+
+def start_background(home: str, args: list[str], timeout: float = 30.0) -> dict:
+    """Start `minikctl daemon ARGS` detached, wait until it is ready, return its record."""
+    if read_state(home):
+        raise errors.MinikctlError(f"the daemon is already running (pid {read_state(home)['pid']})")  # type: ignore[index]
+    log_path = os.path.join(home, LOG_FILE)
+    with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "minikctl", "daemon", *args],
+            stdin=devnull, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+            env={**os.environ, "MINIKCTL_HOME": home},
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = read_state(home)
+        if state and state["pid"] == proc.pid:
+            return state
+        if proc.poll() is not None:
+            raise errors.MinikctlError(f"the daemon exited at start (code {proc.returncode}); see {log_path}")
+        time.sleep(0.02)
+    proc.terminate()
+    raise errors.MinikctlError(f"the daemon did not become ready within {timeout:.0f}s; see {log_path}")
+
+
+def stop(home: str, *, all_pods: bool = False, timeout: float = 60.0) -> dict | None:
+    """Ask the daemon to stop (SIGTERM; SIGUSR1 to stop every pod first) and wait."""
+    state = read_state(home)
+    if state is None:
+        return None
+    os.kill(state["pid"], signal.SIGUSR1 if all_pods else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if start_ticks(state["pid"]) != state["start_ticks"]:
+            return state
+        time.sleep(0.02)
+    raise errors.MinikctlError(f"the daemon (pid {state['pid']}) did not stop within {timeout:.0f}s")

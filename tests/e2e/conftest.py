@@ -1,0 +1,70 @@
+"""End-to-end fixtures: a real background daemon on a temporary MINIKCTL_HOME, and a
+teardown that kills, by pid, every process the test started (the daemon, then every
+pod's process group recorded under pods/), never by name."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_everything(home: str) -> None:
+    from minikctl.daemon import process
+
+    state = process.read_state(home)
+    if state:
+        _kill_group(state["pid"])
+    for path in glob.glob(os.path.join(home, "pods", "*", "*", "state.json")):
+        try:
+            with open(path) as f:
+                pid = int(json.load(f)["pid"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if process.start_ticks(pid) is not None:
+            _kill_group(pid)
+
+
+@pytest.fixture
+def daemon(minikctl_home):
+    """A running background daemon; yields its home. Everything dies at teardown."""
+    home = str(minikctl_home)
+    os.makedirs(home, exist_ok=True)
+    # A pod range of its own, so pods of tests running side by side never share IPs.
+    import random
+
+    cidr = f"127.{random.randint(20, 250)}.0.0/16"
+    started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr, timeout=60)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield home, cidr
+    finally:
+        run_cli("daemon", "stop", "--all", timeout=60)
+        kill_everything(home)
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
