@@ -1,5 +1,5 @@
 """Validation: the JSON schema of the kind (strict: unknown fields are errors), then the
-semantic rules the Kubernetes API server enforces (api/rules.py). Every problem in a
+semantic rules the Kubernetes API server enforces (api/rules/). Every problem in a
 document is reported at once, each as a Cause naming its field path.
 """
 from __future__ import annotations
