@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.cli.test_logs import cli, client, pods, printer, wait_until  # noqa: F401 - pods is a fixture
+from tests.cli.test_logs import cli, client, pods, wait_until  # noqa: F401 - pods is a fixture
 
 SLEEPER = "import time\ntime.sleep(60)"
 
@@ -66,8 +66,8 @@ def test_usage_errors_and_unknown_command(pods):
     assert cli("exec", "--", "date").stderr == "error: pod, type/name or --filename must be specified\n"
     pods("web", {"web": SLEEPER}).run()
     old = cli("exec", "web", "true")
-    assert (old.returncode, old.stderr) == (0, "kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in "
-                                               "a future version. Use kubectl exec [POD] -- [COMMAND] instead.\n")
+    assert (old.returncode, old.stderr) == (0, "minikctl exec [POD] [COMMAND] is DEPRECATED and will be removed in "
+                                               "a future version. Use minikctl exec [POD] -- [COMMAND] instead.\n")
     missing = cli("exec", "web", "--", "no-such-command-here")
     assert (missing.returncode, missing.stderr) == (
         1, 'error: Internal error occurred: error executing command in container: exec: "no-such-command-here": '

@@ -1,8 +1,9 @@
 """`logs` through the real CLI, against real processes writing the kubelet's log layout.
 
-There is no daemon here: a test creates the Pod, starts its container processes itself
-(each in its own process group, as the runtime does), writes config.json/state.json and
-sets the pod's status. The helpers are shared by the exec and top tests.
+Most tests run no daemon: a test creates the Pod, starts its container processes itself
+(each in its own process group, as the runtime does), writes the runtime's records
+(sandbox.json, config.json, state.json) and sets the pod's status. The helpers are
+shared by the other verbs' tests. The last test runs the real daemon.
 """
 from __future__ import annotations
 
@@ -17,45 +18,55 @@ import time
 import pytest
 
 from tests.conftest import run_cli
+from tests.e2e.conftest import daemon  # noqa: F401 - a fixture: a background daemon on the test's home
 
-# The verbs these tests exercise; until cli/main.py lists them, run the CLI with them added.
-NEW_VERBS = ("logs", "exec", "scale", "rollout", "wait", "top", "events")
-_SHIM = ("import importlib.util as u; from minikctl.cli import main as m; "
-         "m.VERBS = tuple(dict.fromkeys(m.VERBS + tuple(v for v in {verbs!r} if u.find_spec('minikctl.cli.' + v)))); "
-         "m.main()")
-
-
-def _argv(*args: str) -> list[str]:
-    from minikctl.cli import main
-
-    if all(v in main.VERBS for v in NEW_VERBS):
-        return [sys.executable, "-m", "minikctl", *args]
-    return [sys.executable, "-c", _SHIM.format(verbs=NEW_VERBS), *args]
-
-
-def cli(*args: str, stdin: str | None = None, timeout: float = 60, env: dict | None = None):
-    """run_cli, for the verbs above."""
-    from minikctl.cli import main
-
-    if all(v in main.VERBS for v in NEW_VERBS):
-        return run_cli(*args, stdin=stdin, timeout=timeout, env=env)
-    return subprocess.run(_argv(*args), input=stdin, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+cli = run_cli  # the other verb tests import their helpers from here
 
 
 def cli_background(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(_argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    """The CLI running on its own; its stdout lines are collected as they come (read_line)."""
+    import queue
+    import threading
+
+    proc = subprocess.Popen([sys.executable, "-m", "minikctl", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    proc.lines, proc.reader = lines, reader  # type: ignore[attr-defined]
+    return proc
+
+
+def read_line(proc: subprocess.Popen, timeout: float = 20) -> str:
+    """The CLI's next line of output (it flushes each line), waiting at most `timeout`."""
+    import queue
+
+    try:
+        return proc.lines.get(timeout=timeout)  # type: ignore[attr-defined]
+    except queue.Empty:
+        raise AssertionError(f"no output from the CLI in {timeout}s") from None
 
 
 def finish(proc: subprocess.Popen, timeout: float = 20) -> tuple[int, str, str]:
+    """Wait for the CLI to exit: (exit code, the output not read yet, stderr)."""
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        raise AssertionError(f"the CLI did not finish in {timeout}s: {out!r} {err!r}") from None
-    return proc.returncode, out, err
+        proc.wait()
+        raise AssertionError(f"the CLI did not finish in {timeout}s") from None
+    proc.reader.join(timeout=10)  # type: ignore[attr-defined]
+    out = []
+    while not proc.lines.empty():  # type: ignore[attr-defined]
+        out.append(proc.lines.get())  # type: ignore[attr-defined]
+    err = proc.stderr.read() if proc.stderr is not None else ""
+    return proc.returncode, "".join(out), err
 
 
 def wait_until(predicate, timeout: float = 10.0, what: str = "condition"):
@@ -117,7 +128,7 @@ class PodProcesses:
 
     def start(self, container: str, script: str | None = None, *, argv: list[str] | None = None) -> subprocess.Popen:
         """Start the container's process: `python -c SCRIPT`, or `argv` as given."""
-        from minikctl.cli import podfiles
+        from minikctl.runtime import procfs
 
         os.makedirs(self.dir(container), exist_ok=True)
         argv = argv or [sys.executable, "-c", script or self.scripts[container]]
@@ -128,10 +139,15 @@ class PodProcesses:
                                 start_new_session=True)
         log.close()
         self.procs[container] = proc
-        ticks = wait_until(lambda: podfiles.start_ticks(proc.pid), what="the process' start ticks")
+        ticks = wait_until(lambda: procfs.start_ticks(proc.pid), what="the process' start ticks")
+        # No pod IP: the runtime would build its bind shim (a C compiler run) for every test's home.
         config = {"name": container, "argv": argv, "env": env, "working_dir": cwd,
-                  "log_path": self.log_path(container), "mounts": [], "pod_ip": "127.16.0.5", "limits": {},
+                  "log_path": self.log_path(container), "mounts": [], "pod_ip": "", "limits": {},
                   "log_max_bytes": 10 * 1024 * 1024}
+        md = self.pod["metadata"]
+        with open(os.path.join(os.path.dirname(self.dir(container)), "sandbox.json"), "w") as fh:
+            json.dump({"pod_uid": md["uid"], "namespace": md["namespace"], "name": md["name"],
+                       "directory": os.path.dirname(self.dir(container)), "ip": "", "volumes": {}}, fh)
         with open(os.path.join(self.dir(container), "config.json"), "w") as fh:
             json.dump(config, fh)
         with open(os.path.join(self.dir(container), "state.json"), "w") as fh:
@@ -315,18 +331,43 @@ def test_follow_switches_to_the_new_run_and_ends_with_the_pod(pods):
     wait_for_log(pod, "web", "before")
     proc = cli_background("logs", "-f", "follow")
     try:
-        wait_until(lambda: os.path.exists(pod.log_path("web")), what="the log")
-        time.sleep(0.5)
+        first = read_line(proc)
         pod.restart("web", printer(["after restart"]))
-        wait_for_log(pod, "web", "after restart")
-        time.sleep(0.5)
+        second = read_line(proc)
         pod.c.delete(kind("Pod"), "default", "follow")  # graceful: the kubelet stops the processes
         pod.stop_all()
         code, out, err = finish(proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert (code, out, err) == (0, "before\nafter restart\n", "")
+    assert (code, first + second + out, err) == (0, "before\nafter restart\n", "")
+
+
+def test_follow_survives_the_runtime_capping_the_log(pods):
+    """The runtime cuts a log's head in place (same file, a marker line first): a follower
+    neither repeats what it printed nor misses what comes next."""
+    pod = pods("capped", {"web": printer([])}).run()
+    pod.kill("web")
+    path = pod.log_path("web")
+    with open(path, "w") as fh:
+        fh.writelines(f"line {i}\n" for i in range(100))
+    proc = cli_background("logs", "-f", "capped", "--tail=1")
+    try:
+        assert read_line(proc) == "line 99\n"
+        with open(path, "r+") as fh:  # keep the newest half, as FALLOC_FL_COLLAPSE_RANGE would
+            kept = fh.read().splitlines(keepends=True)[50:]
+            fh.seek(0)
+            fh.write("[minikctl] earlier output was dropped\n" + "".join(kept))
+            fh.truncate()
+        with open(path, "a") as fh:
+            fh.write("after the cut\n")
+        assert read_line(proc) == "after the cut\n"
+        with open(path, "w") as fh:  # cut while the reader was behind: it starts over
+            fh.write("[minikctl] earlier output was dropped\nfresh\n")
+        assert [read_line(proc), read_line(proc)] == ["[minikctl] earlier output was dropped\n", "fresh\n"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        finish(proc)
 
 
 def test_follow_ctrl_c_exits_zero(pods):
@@ -334,7 +375,7 @@ def test_follow_ctrl_c_exits_zero(pods):
     wait_for_log(pod, "web", "tick")
     proc = cli_background("logs", "-f", "loop", "--tail=1")
     try:
-        wait_until(lambda: proc.stdout is not None and proc.stdout.readline() == "tick\n", what="a streamed line")
+        assert read_line(proc) == "tick\n"
         proc.send_signal(signal.SIGINT)
         code, _, err = finish(proc)
     finally:
@@ -351,7 +392,7 @@ def test_follow_several_pods_and_the_concurrency_limit(pods):
            "use --max-log-requests to increase the limit\n")
     proc = cli_background("logs", "-f", "-l", "app=p", "--prefix")
     try:
-        time.sleep(1.5)
+        seen = [read_line(proc) for _ in range(3)]
         c = client()
         for i, pod in enumerate(made):
             c.delete(kind("Pod"), "default", f"p{i}")
@@ -362,7 +403,7 @@ def test_follow_several_pods_and_the_concurrency_limit(pods):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert code == 0, err
-    assert sorted(out.splitlines()) == [f"[pod/p{i}/web] hello {i}" for i in range(3)]
+    assert sorted("".join(seen + [out]).splitlines()) == [f"[pod/p{i}/web] hello {i}" for i in range(3)]
 
 
 def test_timestamps_and_since_with_cri_format(pods, minikctl_home):
@@ -394,3 +435,44 @@ def test_unscheduled_pod_has_empty_logs(pods):
     pods("pending", {"web": printer(["x"])}, bind=False)
     r = cli("logs", "pending")
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+# --- with the real daemon ---------------------------------------------------------------------
+
+WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: python
+        command: ["python3", "-u", "-c", "import os, time\\nprint('hello', os.environ['GREETING'])\\ntime.sleep(3600)"]
+        env: [{name: GREETING, value: world}]
+        volumeMounts: [{name: data, mountPath: /srv/minikctl-test-data}]
+      volumes: [{name: data, emptyDir: {}}]
+"""
+
+
+@pytest.mark.slow
+def test_logs_exec_top_and_rollout_with_the_daemon(daemon):
+    assert cli("apply", "-f", "-", stdin=WEB).returncode == 0
+    status = cli("rollout", "status", "deploy/web", "--timeout=60s", timeout=90)
+    assert status.returncode == 0 and status.stdout.endswith('deployment "web" successfully rolled out\n'), status
+    logs = cli("logs", "deploy/web")
+    assert (logs.stdout, logs.stderr.startswith("Found 2 pods, using pod/web-")) == ("hello world\n", True)
+    inside = cli("exec", "deploy/web", "--", "sh", "-c", "echo $GREETING > /srv/minikctl-test-data/f && "
+                                                         "cat /srv/minikctl-test-data/f")
+    assert (inside.returncode, inside.stdout) == (0, "world\n")
+    assert not os.path.exists("/srv/minikctl-test-data/f")  # the volume is mounted in the pod's namespace only
+    top = cli("top", "pods", "--no-headers")
+    assert len(top.stdout.splitlines()) == 2 and top.stdout.startswith("web-")
+    assert cli("rollout", "restart", "deploy/web").stdout == "deployment.apps/web restarted\n"
+    assert cli("rollout", "status", "deploy/web", "--timeout=60s", timeout=90).returncode == 0
+    assert cli("rollout", "history", "deploy/web").stdout.splitlines()[1:4] == \
+        ["REVISION  CHANGE-CAUSE", "1         <none>", "2         <none>"]

@@ -7,7 +7,7 @@ import copy
 import threading
 import time
 
-from tests.cli.test_logs import cli, cli_background, client, finish, kind, wait_until
+from tests.cli.test_logs import cli, cli_background, client, finish, kind, read_line
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -212,12 +212,12 @@ def test_status_follows_the_rollout_live():
     deployment_with_history()
     set_status("web", {"replicas": 3, "updatedReplicas": 1})
     proc = cli_background("rollout", "status", "deploy/web", "--timeout=30s")
+    first = read_line(proc)  # the CLI is watching now
     steps = [{"replicas": 4, "updatedReplicas": 3, "availableReplicas": 2},
              {"replicas": 3, "updatedReplicas": 3, "availableReplicas": 2},
              {"replicas": 3, "updatedReplicas": 3, "availableReplicas": 3}]
 
     def roll() -> None:
-        time.sleep(1.0)
         for step in steps:
             set_status("web", step)
             time.sleep(0.3)
@@ -227,7 +227,7 @@ def test_status_follows_the_rollout_live():
     code, out, err = finish(proc)
     worker.join()
     assert (code, err) == (0, "")
-    assert out == ('Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n'
+    assert first + out == ('Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n'
                    'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...\n'
                    'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...\n'
                    'deployment "web" successfully rolled out\n')
@@ -237,13 +237,13 @@ def test_status_fails_past_the_progress_deadline():
     deployment_with_history()
     set_status("web", {"replicas": 3, "updatedReplicas": 1})
     proc = cli_background("rollout", "status", "deploy/web")
-    time.sleep(1.0)
+    first = read_line(proc)
     set_status("web", {"replicas": 3, "updatedReplicas": 1, "conditions": [
         {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
          "message": 'ReplicaSet "web-hash3" has timed out progressing.'}]})
     code, out, err = finish(proc)
     assert (code, err) == (1, 'error: deployment "web" exceeded its progress deadline\n')
-    assert out == 'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n'
+    assert first + out == 'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...\n'
 
 
 def test_status_timeout_deletion_and_pinned_revision():
@@ -253,7 +253,7 @@ def test_status_timeout_deletion_and_pinned_revision():
     pinned = cli("rollout", "status", "deploy/web", "--revision=2")
     assert pinned.stderr == "error: desired revision (2) is different from the running revision (3)\n"
     proc = cli_background("rollout", "status", "deploy/web")
-    time.sleep(1.0)
+    read_line(proc)
     client().delete(kind("Deployment"), "default", "web")
     code, _, err = finish(proc)
     assert (code, err) == (1, "error: object has been deleted\n")

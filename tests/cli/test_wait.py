@@ -86,7 +86,7 @@ def test_jsonpath():
 def test_delete():
     make_pod("gone")  # not bound to a node: deleting it removes it at once
     proc = cli_background("wait", "--for=delete", "pod/gone", "--timeout=20s")
-    time.sleep(1.0)
+    time.sleep(2.0)  # nothing to read until it is met: give the CLI time to start watching
     client().delete(kind("Pod"), "default", "gone")
     code, out, err = finish(proc)
     assert (code, out, err) == (0, "pod/gone condition met\n", "")

@@ -1,15 +1,15 @@
 """`minikctl exec`: run a command inside a running container, as `kubectl exec` does.
 
-Here a container is a local process, so "inside" means its environment, read from the
-config.json the runtime started it with: the same environment variables and working
-directory, and, when the container runs in a private mount namespace (its volumes are
-mounted there), that namespace too, entered with setns(2) in the child before exec
-(its user namespace first, when it has one of its own). The command's exit status
-becomes ours, with kubectl's `command terminated with exit code N` on stderr.
+Here a container is a local process, so "inside" means its environment, as the runtime
+recorded it (config.json, sandbox.json): the same environment variables and working
+directory, the pod's IP through the bind shim, and, when the container has its own
+mount namespace (volumes), that namespace and root too (and its user namespace first,
+when it has one), joined with setns(2). The runtime's own exec does this (the one exec
+probes use), so `minikctl exec` sees exactly what the container sees. The command's
+exit status becomes ours, with kubectl's `command terminated with exit code N`.
 """
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
 from typing import Annotated, Any, Optional
@@ -37,12 +37,8 @@ Examples:
   # Get output from running 'date' command from the first pod of the service myservice
   minikctl exec svc/myservice -- date
 """
-DEPRECATED_FORM = ("kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. "
-                   "Use kubectl exec [POD] -- [COMMAND] instead.")
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-# setns(2) flags, and the order namespaces are entered in: the user namespace grants the
-# capabilities needed to enter the others.
-NAMESPACES = (("user", 0x10000000), ("mnt", 0x00020000))
+DEPRECATED_FORM = ("minikctl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. "
+                   "Use minikctl exec [POD] -- [COMMAND] instead.")
 
 
 @dataclass
@@ -145,17 +141,12 @@ class ExecOptions:
     # -- run ----------------------------------------------------------------------------
 
     def run(self) -> int:
-        from minikctl import errors
-        from minikctl.cli import podfiles, state
+        from minikctl.cli import state
 
         pod = self.pod(state.client())
         container = self.container_of(pod)
-        proc = podfiles.process(pod, container)
-        if proc is None:
-            raise errors.MinikctlError(f'unable to upgrade connection: container not found ("{container}")')
-        config = podfiles.config(pod, container) or {}
         self._setup_tty()
-        code = run_in_container(proc.pid, config, list(self.command), stdin=self.stdin)
+        code = run_in_container(pod, container, list(self.command), stdin=self.stdin)
         if code:
             print(f"command terminated with exit code {code}", file=sys.stderr)
         return code
@@ -169,80 +160,32 @@ class ExecOptions:
                 print("Unable to use a TTY - input is not a terminal or the right kind of file", file=sys.stderr)
 
 
-def namespaces_to_enter(pid: int) -> list[tuple[str, int]]:
-    """The container's namespaces that differ from ours (none for a plain process)."""
-    found = []
-    for ns, flag in NAMESPACES:
-        try:
-            theirs = os.readlink(f"/proc/{pid}/ns/{ns}")
-            ours = os.readlink(f"/proc/self/ns/{ns}")
-        except OSError:
-            continue
-        if theirs != ours:
-            found.append((ns, flag))
-    return found
-
-
-def _enter(pid: int, namespaces: list[tuple[str, int]], cwd: str, report_fd: int):  # type: ignore[no-untyped-def]
-    """The child's last steps before exec: join the namespaces, then the working directory.
-    A failure is written to `report_fd` for the parent to show."""
-
-    def child() -> None:
-        import ctypes
-
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            for ns, flag in namespaces:
-                fd = os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY)
-                if libc.setns(fd, flag) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"cannot enter the {ns} namespace of process {pid}: {os.strerror(err)}")
-                os.close(fd)
-            if cwd:
-                try:
-                    os.chdir(cwd)
-                except OSError as exc:
-                    raise OSError(exc.errno, f'chdir to cwd ("{cwd}") set in config.json failed: '
-                                             f"{(exc.strerror or '').lower()}") from None
-        except OSError as exc:
-            os.write(report_fd, str(exc.strerror or exc).encode())
-            raise
-
-    return child
-
-
-def run_in_container(pid: int, config: dict, command: list[str], *, stdin: bool) -> int:
-    """Run `command` in the container of process `pid`; its exit status (128+N if killed by signal N)."""
+def run_in_container(pod: dict, container: str, command: list[str], *, stdin: bool) -> int:
+    """Run `command` in the container through the runtime; its exit status (128+N if
+    killed by signal N). Errors worded as the API server words a failed exec."""
     import subprocess
 
-    from minikctl import errors
+    from minikctl import errors, home
+    from minikctl.cli import podfiles
+    from minikctl.runtime import records
+    from minikctl.runtime.interface import ExecError
+    from minikctl.runtime.process import ProcessRuntime
 
-    env = {str(k): str(v) for k, v in (config.get("env") or {}).items()}
-    env.setdefault("PATH", DEFAULT_PATH)
-    read_fd, write_fd = os.pipe()
+    not_found = errors.MinikctlError(f'unable to upgrade connection: container not found ("{container}")')
+    sandbox = records.load_sandbox(podfiles.pod_dir(pod))
+    config = records.load_config(podfiles.container_dir(pod, container))
+    if sandbox is None or config is None or podfiles.process(pod, container) is None:
+        raise not_found
+    runtime = ProcessRuntime(home.home())
     try:
-        child = subprocess.Popen(
-            command, env=env, stdin=None if stdin else subprocess.DEVNULL,
-            preexec_fn=_enter(pid, namespaces_to_enter(pid), config.get("working_dir") or "", write_fd))
-    except (OSError, subprocess.SubprocessError) as exc:
-        os.close(write_fd)
-        reason = os.read(read_fd, 4096).decode(errors="replace")
-        os.close(read_fd)
-        if not reason and isinstance(exc, FileNotFoundError):
-            reason = f'exec: "{command[0]}": executable file not found in $PATH'
-        elif not reason and isinstance(exc, PermissionError):
-            reason = f'exec: "{command[0]}": permission denied'
-        raise errors.MinikctlError("Internal error occurred: error executing command in container: "
-                                   + (reason or str(exc))) from None
-    os.close(write_fd)
-    os.close(read_fd)
-    while True:
-        try:
-            code = child.wait()
-            break
-        except KeyboardInterrupt:
-            continue  # the command got the same SIGINT: let it decide, and report its status
-    return code if code >= 0 else 128 - code
+        return runtime.exec(sandbox, config, command, stdin=None if stdin else subprocess.DEVNULL)
+    except ExecError as exc:
+        if exc.reason == "ContainerNotRunning":
+            raise not_found from None
+        raise errors.MinikctlError(
+            f"Internal error occurred: error executing command in container: {exc.message}") from None
+    finally:
+        runtime.close()
 
 
 def register(app: typer.Typer) -> None:

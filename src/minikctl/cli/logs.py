@@ -246,6 +246,8 @@ class LogsOptions:
 
         try:
             self._consume(req, sink, lambda: monitor.done(req.pod, req.container))
+        except BrokenPipeError as exc:  # the reader went away (`| head`): stop everything quietly
+            self._failure.append(exc)
         except errors.MinikctlError as exc:
             if not self.ignore_errors:
                 self._failure.append(exc)

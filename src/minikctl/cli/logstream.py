@@ -2,14 +2,15 @@
 
 Two file formats are understood, told apart by a file's first line:
 
-* the CRI log format the kubelet itself writes (what we ask the runtime to write):
+* raw bytes, as the process runtime has the container write them (runtime/logcap.py:
+  straight into the file, so pods outlive the daemon). Lines carry no time, so a line
+  already in the file is dated by the file's last write (mtime) and a line that
+  arrives while following by the moment it is read: `--since` keeps or drops a whole
+  file by its mtime, and `--timestamps` is approximate.
+* the CRI log format Kubernetes' kubelet writes, for a runtime that records times:
   `2024-01-15T10:00:00.123456789Z stdout F hello` — timestamp (RFC 3339, nanoseconds),
   stream, `F` for a full line or `P` for a partial one continued on the next line, then
   the text. `--timestamps`, `--since` and `--since-time` are exact.
-* raw bytes, as a process writes them. Lines carry no time, so a line already in the
-  file is dated by the file's last write (mtime) and a line that arrives while
-  following by the moment it is read: `--since` keeps or drops a whole file by its
-  mtime, and `--timestamps` is approximate.
 
 Options apply in the kubelet's order: `--tail` picks the last lines, `--since` drops
 older ones, `--limit-bytes` cuts the output; `--timestamps` prefixes each line with
@@ -74,13 +75,19 @@ def parse_cri_time(text: bytes) -> tuple[float, int]:
 class FileReader:
     """Reads one log file incrementally: complete entries since the last call.
 
-    Survives the runtime truncating the file (size cap) or replacing it: reading
-    starts over from the beginning of the new content."""
+    The runtime keeps a log under its size cap by cutting its head in place (the rest
+    moves down, a marker line takes the place of what was cut). A reader notices that
+    the bytes just before its offset are no longer the ones it read last, finds them
+    again and carries on after them; when they were cut too (it had fallen behind), it
+    starts over at the top, marker first. A replaced file is read from its beginning."""
+
+    ANCHOR = 256  # how many of the last bytes read identify the reader's place
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.offset = 0
         self.inode: int | None = None
+        self.anchor = b""  # the last bytes read
         self.pending = b""  # bytes after the last newline
         self.partial = b""  # CRI `P` fragments waiting for their `F`
         self.cri: bool | None = None
@@ -118,19 +125,34 @@ class FileReader:
             return b"", 0.0
         with fh:
             st = os.fstat(fh.fileno())
-            if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
-                self.offset, self.pending, self.partial = 0, b"", b""
+            if self.inode is not None and st.st_ino != self.inode:
+                self._start_over()
+            elif self.offset and not self._in_place(fh, st.st_size):
+                self._find_place(fh)
             self.inode = st.st_ino
             fh.seek(self.offset)
-            chunks = []
-            while True:
-                chunk = fh.read(_READ_CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            data = b"".join(chunks)
+            data = _read_all(fh)
             self.offset += len(data)
+            if data:
+                self.anchor = (self.anchor + data)[-self.ANCHOR:]
             return data, st.st_mtime
+
+    def _start_over(self) -> None:
+        self.offset, self.anchor, self.pending, self.partial = 0, b"", b"", b""
+
+    def _in_place(self, fh: BinaryIO, size: int) -> bool:
+        if size < self.offset:
+            return False
+        fh.seek(self.offset - len(self.anchor))
+        return fh.read(len(self.anchor)) == self.anchor
+
+    def _find_place(self, fh: BinaryIO) -> None:
+        fh.seek(0)
+        found = _read_all(fh).rfind(self.anchor) if self.anchor else -1
+        if found < 0:
+            self._start_over()
+        else:
+            self.offset = found + len(self.anchor)
 
     def _entry(self, line: bytes, stamp_time: float, *, final: bool = False) -> Entry | None:
         if self.cri is None and line:
@@ -147,6 +169,15 @@ class FileReader:
         text, self.partial = self.partial + content, b""
         epoch, nanos = parse_cri_time(m.group(1))
         return Entry(epoch, format_time(epoch, nanos), text)
+
+
+def _read_all(fh: BinaryIO) -> bytes:
+    chunks = []
+    while True:
+        chunk = fh.read(_READ_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def select(entries: list[Entry], opts: Options) -> list[Entry]:

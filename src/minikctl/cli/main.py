@@ -31,7 +31,17 @@ def build_app(verbs: tuple[str, ...] = VERBS) -> typer.Typer:
 
     for verb in verbs:
         importlib.import_module(f"minikctl.cli.{verb}").register(app)
+    for info in [*app.registered_commands, *app.registered_groups]:
+        info.help = _keep_layout(info.help)
     return app
+
+
+def _keep_layout(text: str | None) -> str | None:
+    """Click rewraps help paragraphs; examples must stay as written (\b marks them)."""
+    if not text:
+        return text
+    paragraphs = text.split("\n\n")
+    return "\n\n".join("\b\n" + p if "\n  " in p or p.startswith("  ") else p for p in paragraphs)
 
 
 def _verbs_for(args: list[str]) -> tuple[str, ...]:
@@ -48,7 +58,9 @@ def _verbs_for(args: list[str]) -> tuple[str, ...]:
 def _split_verbosity(argv: list[str]) -> list[str]:
     """kubectl takes -v anywhere on the line; so do we."""
     rest = []
-    for arg in argv:
+    for i, arg in enumerate(argv):
+        if arg == "--":  # what follows belongs to the command being exec'd
+            return rest + argv[i:]
         if _VERBOSE.match(arg):
             digits = re.sub(r"\D", "", arg)
             state.verbose = max(state.verbose, int(digits) if digits else 1)
@@ -92,13 +104,26 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
-        sys.exit(0)
+        _quiet_broken_pipe()
     except Exception as exc:  # noqa: BLE001 - a bug: say so, in one line unless -v
         report(exc, verbose=bool(state.verbose))
         if not state.verbose:
             print("(this is a bug in minikctl; run again with -v for the traceback)", file=sys.stderr)
         sys.exit(EXIT_ERROR)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe()
     sys.exit(getattr(state, "exit_code", 0))
+
+
+def _quiet_broken_pipe() -> None:
+    """`minikctl get pods | head -1`: the reader left; exit quietly, as kubectl does."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)
 
 
 def _kubectl_usage(exc: Exception) -> str:

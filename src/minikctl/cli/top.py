@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from minikctl import errors
 from minikctl.cli import goflags, options
@@ -213,31 +214,34 @@ def sort_containers(containers: dict[str, tuple[int, int]], sort_by: str) -> lis
     return sorted(items)
 
 
+class _TopGroup(TyperGroup):
+    """`top pods` and `top po` are `top pod` (kubectl's aliases), resolved without extra commands."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        return super().get_command(ctx, "pod" if cmd_name in ("pods", "po") else cmd_name)
+
+
 def register(app: typer.Typer) -> None:
-    top = typer.Typer(help=TOP_HELP, no_args_is_help=True, rich_markup_mode=None)
+    top = typer.Typer(help=TOP_HELP, no_args_is_help=True, rich_markup_mode=None, cls=_TopGroup)
 
-    def pod_command(name: str, hidden: bool) -> None:
-        @top.command(name, cls=goflags.GoFlagsCommand, hidden=hidden, help=HELP + EXAMPLES)
-        def pod(
-            args: Annotated[Optional[list[str]], typer.Argument(metavar="[NAME | -l label]")] = None,
-            namespace: options.Namespace = None,
-            all_namespaces: options.AllNamespaces = False,
-            selector: options.Selector = None,
-            field_selector: options.FieldSelector = None,
-            containers: Annotated[bool, typer.Option("--containers", help="If present, print usage of containers within a pod.")] = False,
-            no_headers: Annotated[bool, typer.Option("--no-headers", help="If present, print output without headers.")] = False,
-            sort_by: Annotated[str, typer.Option("--sort-by", help="If non-empty, sort pods list using specified field. The field can be either 'cpu' or 'memory'.")] = "",
-            sum_: Annotated[bool, typer.Option("--sum", help="Print the sum of the resource usage")] = False,
-            use_protocol_buffers: Annotated[bool, typer.Option("--use-protocol-buffers", help="Accepted for kubectl compatibility.")] = True,
-        ) -> None:
-            from minikctl.cli import state
+    @top.command("pod", cls=goflags.GoFlagsCommand, help=HELP + "\nAliases:\n  pod, pods, po\n" + EXAMPLES)
+    def pod(
+        args: Annotated[Optional[list[str]], typer.Argument(metavar="[NAME | -l label]")] = None,
+        namespace: options.Namespace = None,
+        all_namespaces: options.AllNamespaces = False,
+        selector: options.Selector = None,
+        field_selector: options.FieldSelector = None,
+        containers: Annotated[bool, typer.Option("--containers", help="If present, print usage of containers within a pod.")] = False,
+        no_headers: Annotated[bool, typer.Option("--no-headers", help="If present, print output without headers.")] = False,
+        sort_by: Annotated[str, typer.Option("--sort-by", help="If non-empty, sort pods list using specified field. The field can be either 'cpu' or 'memory'.")] = "",
+        sum_: Annotated[bool, typer.Option("--sum", help="Print the sum of the resource usage")] = False,
+        use_protocol_buffers: Annotated[bool, typer.Option("--use-protocol-buffers", help="Accepted for kubectl compatibility.")] = True,
+    ) -> None:
+        from minikctl.cli import state
 
-            opts = TopPodOptions(list(args or []), namespace, all_namespaces, selector, field_selector, containers,
-                                 no_headers, sort_by, sum_)
-            opts.validate()
-            state.exit_code = opts.run()
+        opts = TopPodOptions(list(args or []), namespace, all_namespaces, selector, field_selector, containers,
+                             no_headers, sort_by, sum_)
+        opts.validate()
+        state.exit_code = opts.run()
 
-    pod_command("pod", hidden=False)
-    pod_command("pods", hidden=True)
-    pod_command("po", hidden=True)
-    app.add_typer(top, name="top", help=TOP_HELP)
+    app.add_typer(top, name="top", help=TOP_HELP, cls=_TopGroup)
