@@ -62,6 +62,22 @@ def timed(argv: list[str], env: dict, runs: int) -> tuple[list[float], str]:
     return out, stderr
 
 
+def interleaved(commands: list[tuple[list[str], dict]], runs: int) -> list[list[float]]:
+    """Wall times of each command, run in turn (A B A B ...) so that the machine's load
+    at any moment weighs on all of them alike; one untimed warm-up round first."""
+    out: list[list[float]] = [[] for _ in commands]
+    for i in range(runs + 1):
+        for k, (argv, env) in enumerate(commands):
+            t = time.perf_counter()
+            p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+            dt = time.perf_counter() - t
+            if p.returncode != 0:
+                raise SystemExit(f"{' '.join(argv)} failed: {p.stderr}")
+            if i:
+                out[k].append(dt)
+    return out
+
+
 def transport_of(env: dict) -> str:
     p = subprocess.run(MINIKCTL + ["-v", "get", "pods"], env=env, capture_output=True, text=True, timeout=120)
     for line in p.stderr.splitlines():
@@ -277,10 +293,21 @@ def real_daemon(a: argparse.Namespace) -> list[str]:
         load = os.getloadavg()[0]
 
         used = transport_of(env)
-        runs, _ = timed(MINIKCTL + ["get", "pods"], env, a.runs)
-        rows.append(row(f"`minikctl get pods`, {a.pods} Running pods, daemon running", runs, 0.120,
-                        f"transport used: {used}"))
-        rows += kubectl_rows(kubeconfig, home, a)
+        kube_env = {**os.environ, "KUBECONFIG": kubeconfig, "KUBECACHEDIR": os.path.join(home, "kubecache")}
+        if os.path.exists(KUBECTL):
+            subprocess.run([KUBECTL, "get", "pods"], env=kube_env, capture_output=True, timeout=120)  # discovery
+            mk, kc = interleaved([(MINIKCTL + ["get", "pods"], env), ([KUBECTL, "get", "pods"], kube_env)], a.runs)
+            rows.append(row(f"`minikctl get pods`, {a.pods} Running pods, daemon running", mk, 0.120,
+                            f"transport used: {used}; interleaved with kubectl"))
+            rows.append(row("`kubectl get pods` against minikctl", kc, 0.150,
+                            "warm discovery cache; interleaved with minikctl"))
+            ratio = statistics.median(mk) / statistics.median(kc)
+            rows.append(f"| minikctl / kubectl, medians | {ratio:.2f}x | | | | |")
+        else:
+            runs, _ = timed(MINIKCTL + ["get", "pods"], env, a.runs)
+            rows.append(row(f"`minikctl get pods`, {a.pods} Running pods, daemon running", runs, 0.120,
+                            f"transport used: {used}"))
+            rows += kubectl_rows(kubeconfig, home, a)
         lists = server_side_list(http, "default", max(a.runs, 50))
         rows.append(f"| list of {a.pods} pods over HTTP (client-observed) | "
                     f"{statistics.median(lists) * 1000:.1f} ms | p99 {p99(lists) * 1000:.1f} ms | "

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from minikctl.api import durations
+
 INITIAL = 10.0  # seconds: the kubelet's initial container back-off
 MAXIMUM = 300.0  # seconds: kubecontainer.MaxContainerBackOff
 
@@ -72,28 +74,4 @@ class Backoff:
         return event_time - last_update > self.maximum * 2
 
 
-def go_duration(seconds: float) -> str:
-    """Go's time.Duration.String(): 10s, 1m20s, 5m0s, 500ms, 1.5s, 1h0m0s."""
-    if seconds == 0:
-        return "0s"
-    sign = "-" if seconds < 0 else ""
-    ns = round(abs(seconds) * 1e9)
-    if ns < 1_000:
-        return f"{sign}{ns}ns"
-    if ns < 1_000_000:
-        return f"{sign}{_trim(ns / 1e3)}µs"
-    if ns < 1_000_000_000:
-        return f"{sign}{_trim(ns / 1e6)}ms"
-    hours, rest = divmod(ns, 3600 * 10**9)
-    minutes, rest = divmod(rest, 60 * 10**9)
-    secs = _trim(rest / 1e9)
-    if hours:
-        return f"{sign}{hours}h{minutes}m{secs}s"
-    if minutes:
-        return f"{sign}{minutes}m{secs}s"
-    return f"{sign}{secs}s"
-
-
-def _trim(value: float) -> str:
-    text = f"{value:.9f}".rstrip("0").rstrip(".")
-    return text or "0"
+go_duration = durations.format  # Go's time.Duration.String(), for back-off messages

@@ -141,15 +141,11 @@ def _cron_int(text: str, names: dict[str, int]) -> int:
     return value
 
 
-_DURATION_UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
-
-
 def go_duration_error(text: str) -> str:
     """time.ParseDuration's error for `text`, or "" when it parses."""
-    quoted = go_quote(text)
-    s = text[1:] if text[:1] in "+-" else text
-    if s == "0":
-        return ""
+    from minikctl.api import durations
+
+    return durations.error(text, go_quote)
     if not s:
         return f"time: invalid duration {quoted}"
     while s:
