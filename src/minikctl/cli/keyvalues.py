@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import Annotated, Optional
+
+import typer
 
 from minikctl import errors
+from minikctl.cli import options
 
 
 @dataclass
@@ -90,3 +94,27 @@ def run(args: list[str], *, command: str, namespace: str | None, all_namespaces:
             else:
                 print(resources.ref(t.kind, result) + ("" if output == "name" else f" {word}{options.dry_run_suffix(dry_run)}"))
     return 0
+
+
+def register_verb(app: typer.Typer, command: str, help_text: str) -> None:
+    """The `label` or `annotate` command: the same flags, the same run()."""
+
+    def edit(
+        args: Annotated[list[str], typer.Argument(metavar="(-f FILENAME | TYPE NAME | TYPE/NAME) KEY_1=VAL_1 ... KEY_N=VAL_N")],
+        namespace: options.Namespace = None,
+        all_namespaces: options.AllNamespaces = False,
+        selector: options.Selector = None,
+        all: Annotated[bool, typer.Option("--all", help="Select all resources, in the namespace of the specified resource types.")] = False,
+        overwrite: Annotated[bool, typer.Option("--overwrite", help="If true, allow existing values to be overwritten.")] = False,
+        resource_version: Annotated[Optional[str], typer.Option("--resource-version", help="If non-empty, the update will only succeed if this is the current resource-version for the object.")] = None,
+        dry_run: options.DryRun = "none",
+        output: options.Output = None,
+    ) -> None:
+        from minikctl.cli import state
+
+        state.exit_code = run(
+            args, command=command, namespace=namespace, all_namespaces=all_namespaces, selector=selector,
+            all_=all, overwrite=overwrite, dry_run=options.dry_run_mode(dry_run, command), output=output,
+            resource_version=resource_version)
+
+    app.command(command, help=help_text)(edit)
