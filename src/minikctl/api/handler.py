@@ -16,6 +16,7 @@ from typing import Any
 from minikctl import errors
 from minikctl.api import defaults, kinds, meta, validation
 from minikctl.api.kinds import Kind
+from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
 
 # Kinds whose status is written only through the status subresource (create and
@@ -44,7 +45,7 @@ MAX_OBJECT_BYTES = 3 * 1024 * 1024
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
-class Api:
+class Api(Modifiable):
     def __init__(self, store: Store, *, warn: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.warn = warn or (lambda _m: None)
@@ -163,22 +164,6 @@ class Api:
 
     def update_status(self, obj: dict, **kw: Any) -> dict:
         return self.update(obj, subresource="status", **kw)
-
-    def modify(self, kind: Kind, namespace: str, name: str, change: Callable[[dict], None], *,
-               dry_run: bool = False) -> tuple[dict, bool]:
-        """Read-modify-write with retry on conflict (label, annotate, scale...).
-        Returns the object and whether anything changed."""
-        for _ in range(100):
-            current = self.get(kind, namespace, name)
-            wanted = copy.deepcopy(current)
-            change(wanted)
-            if wanted == current:
-                return current, False
-            try:
-                return self.update(wanted, dry_run=dry_run), True
-            except errors.Conflict:
-                continue
-        raise errors.Conflict(kind.resource, name)
 
     def bind(self, namespace: str, name: str, node_name: str) -> dict:
         """pods/binding: the scheduler's one way to set spec.nodeName (an ordinary update

@@ -26,6 +26,7 @@ from typing import Any
 
 from minikctl import errors
 from minikctl.api.kinds import Kind
+from minikctl.client.modify import Modifiable
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -39,7 +40,7 @@ _WATCH_STEP = 0.25
 _WARNING = re.compile(r'^\s*\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"')
 
 
-class HttpClient:
+class HttpClient(Modifiable):
     transport = "http"
 
     def __init__(self, url: str, token: str, ca_file: str | None = None, *, ca_data: bytes | None = None,
@@ -141,23 +142,6 @@ class HttpClient:
 
     def update_status(self, obj: dict, **kw: Any) -> dict:
         return self.update(obj, subresource="status", **kw)
-
-    def modify(self, kind: Kind, namespace: str, name: str, change: Callable[[dict], None], *,
-               dry_run: bool = False) -> tuple[dict, bool]:
-        """Read-modify-write with retry on conflict, as the in-process client does it."""
-        import copy
-
-        for _ in range(100):
-            current = self.get(kind, namespace, name)
-            wanted = copy.deepcopy(current)
-            change(wanted)
-            if wanted == current:
-                return current, False
-            try:
-                return self.update(wanted, dry_run=dry_run), True
-            except errors.Conflict:
-                continue
-        raise errors.Conflict(kind.resource, name)
 
     def delete(self, kind: Kind, namespace: str, name: str, *, dry_run: bool = False,
                propagation: str | None = None, grace_period: int | None = None,
