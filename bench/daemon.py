@@ -319,7 +319,7 @@ class Minikctl:
     """One daemon on a temporary MINIKCTL_HOME."""
 
     def __init__(self, keep: bool) -> None:
-        self.home = tempfile.mkdtemp(prefix="minikctl-bench-")
+        self.home = tempfile.mkdtemp(prefix="minikctl-daemonbench-")
         self.env = {**os.environ, "MINIKCTL_HOME": self.home, "NO_COLOR": "1"}
         self.keep = keep
         self.daemon_pid: int | None = None
@@ -539,7 +539,8 @@ def idle(pid: int, secs: float, settle: float, put, prefix: str = "") -> None:  
     k0, c0, t0 = thread_ticks(pid), p.cpu_times(), now()
     time.sleep(secs)
     k1, c1, t1 = thread_ticks(pid), p.cpu_times(), now()
-    put(prefix + "idle_threads", None, secs=t1 - t0, threads=per_thread(pid, k0, k1, names))
+    put(prefix + "idle_threads", None, secs=t1 - t0, threads=per_thread(pid, k0, k1, names),
+        informers=sum(1 for n in names.values() if n.startswith("informer-")))
     cpu = 100.0 * ((c1.user + c1.system) - (c0.user + c0.system)) / (t1 - t0)
     mem = p.memory_full_info()
     put(prefix + "idle_cpu_pct", cpu)
@@ -636,6 +637,51 @@ def minikctl_session(opts, rnd: int, rng: random.Random, rec: list, http: bool) 
         put("leftover_pids", len(left), pids=left)
         if left:
             print(f"  ! leftover pids SIGKILLed: {left}", flush=True)
+
+
+def watch_probe(secs: float) -> dict:
+    """What one idle store watch costs, in this process on a fresh store: how often it
+    reads the change log and the CPU of each read (the informers' idle loop)."""
+    from minikctl.api import kinds
+    from minikctl.client.local import LocalClient
+
+    home = tempfile.mkdtemp(prefix="minikctl-daemonbench-probe-")
+    try:
+        client = LocalClient.open(path=home)
+        calls: list[tuple[float, float]] = []
+        orig = client.store.changes_since
+
+        def counted(*a, **kw):  # type: ignore[no-untyped-def]
+            t = time.thread_time()
+            r = orig(*a, **kw)
+            calls.append((time.monotonic(), time.thread_time() - t))
+            return r
+        client.store.changes_since = counted  # type: ignore[method-assign]
+        _, rev = client.list(kinds.by_kind("Pod"), None)
+        stop = threading.Event()
+        cpu: list[float] = []
+
+        def run() -> None:
+            t = time.thread_time()
+            for _ in client.watch(kinds.by_kind("Pod"), None, rev, stop=stop):
+                pass
+            cpu.append(time.thread_time() - t)
+        th = threading.Thread(target=run, daemon=True)
+        t0 = time.monotonic()
+        th.start()
+        time.sleep(secs)
+        stop.set()
+        th.join(timeout=5)
+        dt = time.monotonic() - t0
+        reads = [c for c in calls if c[0] > t0 + 0.5]
+        gaps = sorted(round(b[0] - a[0], 3) for a, b in zip(calls, calls[1:]))
+        client.close()
+        return {"secs": dt, "reads_per_s": len(reads) / (dt - 0.5), "cpu_ms_per_read":
+                1000 * statistics.mean(c[1] for c in reads) if reads else None,
+                "watch_cpu_pct": 100 * cpu[0] / dt if cpu else None,
+                "gaps_s": [round(gaps[0], 3), round(statistics.median(gaps), 3), round(gaps[-1], 3)] if gaps else None}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- peers
@@ -743,6 +789,7 @@ def render(rec: list, opts, meta: dict, peers_note: str | None, peer_names: list
          f"Run: `{meta['argv']}` — {opts.rounds} round(s), each a fresh daemon (`daemon start --pod-cidr {POD_CIDR}`) "
          f"with a {opts.replicas}-replica Deployment of `{' '.join(WORKLOAD)}` (image busybox:1.36), "
          f"{opts.kills} kills per round; peers interleaved in the same rounds. {meta['elapsed_s']:.0f} s in all.", "",
+         f"Code: {meta.get('git')}.", "",
          "Rerun: `.venv/bin/python bench/daemon.py` (peers: `bash ../shared/peers-bench/setup.sh` once; "
          "`--help` for options).", ""]
 
@@ -862,7 +909,16 @@ def render(rec: list, opts, meta: dict, peers_note: str | None, peer_names: list
         cpu_b = values(rec, "minikctl", "bringup_daemon_cpu_pct", "sleep")
         L += ["## Where the daemon's CPU goes (per thread; names from `py-spy dump`, tids when it is absent)", ""]
         if idle_t:
-            L += [f"Idle, {opts.replicas} `sleep` pods (the windows of section 3):", ""] + idle_t
+            n_inf = max((r.get("informers") or 0 for r in rec
+                         if r["metric"] == "idle_threads" and r.get("variant") == "sleep"), default=0)
+            L += [f"Idle, {opts.replicas} `sleep` pods (the windows of section 3; the daemon has {n_inf} informer "
+                  "threads; clock-tick resolution, so the rows add up to a little less than section 3):", ""] + idle_t
+        wp = meta.get("watch_probe")
+        if wp and wp.get("cpu_ms_per_read") is not None:
+            L += [f"One idle store watch (`Api.watch` on a fresh store in the bench's process, {wp['secs']:.0f} s): "
+                  f"{wp['reads_per_s']:.2f} reads of the change log per second (gaps between reads min/median/max "
+                  f"{wp['gaps_s'][0]}/{wp['gaps_s'][1]}/{wp['gaps_s'][2]} s), {wp['cpu_ms_per_read']:.2f} ms CPU per "
+                  f"read; the watching thread used {wp['watch_cpu_pct']:.3f} % of one core.", ""]
         if bring_t:
             L += [f"Bring-up, `apply` -> all {opts.replicas} Running (daemon at "
                   f"{statistics.median(cpu_b):.0f} % of one core, median):" if cpu_b else "Bring-up:", ""] + bring_t
@@ -948,6 +1004,8 @@ def main() -> None:
     ap.add_argument("--peers", default="supervisord,pm2,circus", help="'' for none")
     ap.add_argument("--peer-config", default="fast", choices=["fast", "default"])
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--watch-probe-s", type=float, default=10.0,
+                    help="seconds of one idle store watch measured in-process (0: skip)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary homes and peers' work dirs")
     ap.add_argument("--out", default=os.path.join(HERE, "results", f"daemon-{datetime.date.today()}.md"))
     opts = ap.parse_args()
@@ -973,6 +1031,15 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001
         v = repr(exc)
     meta["versions"] = {"minikctl": v}
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %s"], capture_output=True, text=True,
+                              timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "src"], capture_output=True,
+                               text=True, timeout=30).stdout.split("\n")
+        dirty = [ln for ln in dirty if ln.strip()]
+        meta["git"] = f"{head}" + (f" + {len(dirty)} uncommitted change(s) under src/" if dirty else " (src/ clean)")
+    except (OSError, subprocess.SubprocessError) as exc:
+        meta["git"] = repr(exc)
     if peers is not None:
         try:
             meta["versions"].update(peers.versions())
@@ -980,6 +1047,8 @@ def main() -> None:
             meta["versions"]["peers"] = repr(exc)
     print(json.dumps(meta, indent=1), flush=True)
 
+    if opts.watch_probe_s:
+        meta["watch_probe"] = watch_probe(opts.watch_probe_s)
     rng = random.Random(opts.seed)
     rec: list[dict] = []
     t_start = now()

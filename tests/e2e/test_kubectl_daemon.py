@@ -196,6 +196,9 @@ def test_scale_set_image_history_undo_restart(daemon, kubectl, tmp_path):
     kubectl.rollout_status()
     pods = kubectl.pods()
     assert len(pods) == 4 and all(ready(p) for p in pods), [p["metadata"]["name"] for p in pods]
+    rows = [line.split() for line in kubectl("get", "pods", "-o", "wide").stdout.splitlines()[1:]]
+    assert [r[1:3] for r in rows] == [["1/1", "Running"]] * 4, rows
+    assert len({r[5] for r in rows}) == 4 and all(r[5].startswith("127.") for r in rows), rows
     table = kubectl("get", "deploy", "web").stdout.splitlines()
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert table[1].split()[:4] == ["web", "4/4", "4", "4"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api import defaults, kinds, meta, validation
+from minikctl.api import allocation, defaults, kinds, meta, validation
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -40,6 +40,8 @@ FIELD_LABELS = {
     "ReplicaSet": {"status.replicas"},
     "Job": {"status.successful"},
 }
+# Namespaces the API server refuses to delete.
+PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
 # Kubernetes refuses a request body above this (etcd's limit is lower still).
 MAX_OBJECT_BYTES = 3 * 1024 * 1024
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -131,9 +133,10 @@ class Api(Modifiable):
             obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj["spec"])}
         self._check_size(kind, obj)
         self._admit(kind, md)
-        if dry_run:
-            return obj
-        return self.store.create(kind.resource, _ns(kind, md.get("namespace")), md["name"], obj)
+        with allocation.service_write(self.store, obj, dry_run=dry_run):  # Service IPs and node ports
+            if dry_run:
+                return obj
+            return self.store.create(kind.resource, _ns(kind, md.get("namespace")), md["name"], obj)
 
     def update(self, obj: Any, *, namespace: str | None = None, dry_run: bool = False,
                subresource: str | None = None) -> dict:
@@ -147,16 +150,20 @@ class Api(Modifiable):
         expect_rv = md.get("resourceVersion") or None
         for _ in range(100):
             old = self.store.get(kind.resource, _ns(kind, md.get("namespace")), md.get("name", ""))
-            new = self._next_version(kind, old, obj, subresource)
+            # A stale precondition fails even when the write would change nothing.
+            if expect_rv and old["metadata"].get("resourceVersion") != str(expect_rv):
+                raise errors.Conflict(kind.resource, md.get("name", ""))
+            new = self._next_version(kind, old, allocation.patch_update(obj, old), subresource)
             if new == old:
                 return old  # a no-op write changes nothing, not even resourceVersion
             if _finalized(new):
                 return self._remove(kind, new, old, dry_run)
-            if dry_run:
-                return new
             try:
-                return self.store.update(kind.resource, _ns(kind, md.get("namespace")), md["name"], new,
-                                         expect_rv=expect_rv or old["metadata"]["resourceVersion"])
+                with allocation.service_write(self.store, new, old, dry_run=dry_run):
+                    if dry_run:
+                        return new
+                    return self.store.update(kind.resource, _ns(kind, md.get("namespace")), md["name"], new,
+                                             expect_rv=expect_rv or old["metadata"]["resourceVersion"])
             except errors.Conflict:
                 if expect_rv:
                     raise
@@ -241,6 +248,9 @@ class Api(Modifiable):
         old = self.store.get(kind.resource, ns, name)
         if expect_rv is not None and old["metadata"].get("resourceVersion") != expect_rv:
             raise errors.Conflict(kind.resource, name)
+        if kind.kind == "Namespace" and name in PROTECTED_NAMESPACES:
+            raise errors.Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                                   kind="namespaces", name=name)
         new = copy.deepcopy(old)
         md = new["metadata"]
         finalizers = list(md.get("finalizers") or [])
@@ -252,7 +262,8 @@ class Api(Modifiable):
         if not finalizers and not graceful and kind.kind != "Namespace":
             if dry_run:
                 return old
-            return self.store.delete(kind.resource, ns, name, expect_rv=old["metadata"]["resourceVersion"])
+            return allocation.released(self.store, self.store.delete(kind.resource, ns, name,
+                                                                     expect_rv=old["metadata"]["resourceVersion"]))
         if md.get("deletionTimestamp") and md.get("finalizers") == (finalizers or None):
             return old  # already being deleted
         md["finalizers"] = finalizers or None
@@ -261,7 +272,9 @@ class Api(Modifiable):
         md.setdefault("deletionTimestamp", meta.now_rfc3339())
         if kind.kind == "Pod":
             grace = grace_period if grace_period is not None else (old.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
-            md["deletionGracePeriodSeconds"] = int(grace)
+            # An unbound pod has no kubelet to finish it: 0 lets the last finalizer's
+            # removal delete it, as for any other object.
+            md["deletionGracePeriodSeconds"] = int(grace) if graceful else 0
         else:
             md["deletionGracePeriodSeconds"] = 0
         if kind.kind == "Namespace":
@@ -277,13 +290,14 @@ class Api(Modifiable):
         old = self.store.get(kind.resource, ns, name)
         if uid and old["metadata"].get("uid") != uid:
             raise errors.Conflict(kind.resource, name, detail="the UID in the precondition does not match")
-        return self.store.delete(kind.resource, ns, name, expect_rv=old["metadata"]["resourceVersion"])
+        return allocation.released(self.store, self.store.delete(kind.resource, ns, name,
+                                                                 expect_rv=old["metadata"]["resourceVersion"]))
 
     def _remove(self, kind: Kind, new: dict, old: dict, dry_run: bool) -> dict:
         if dry_run:
             return new
-        return self.store.delete(kind.resource, _ns(kind, meta.namespace_of(old)), meta.name_of(old),
-                                 expect_rv=old["metadata"]["resourceVersion"])
+        return allocation.released(self.store, self.store.delete(kind.resource, _ns(kind, meta.namespace_of(old)),
+                                                                 meta.name_of(old), expect_rv=old["metadata"]["resourceVersion"]))
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -319,8 +333,13 @@ def _ns(kind: Kind, namespace: str | None) -> str:
 
 def _finalized(obj: dict) -> bool:
     md = obj.get("metadata") or {}
-    # Pods are finished by their kubelet, namespaces by the namespace controller.
-    return bool(md.get("deletionTimestamp")) and not md.get("finalizers") and obj.get("kind") not in ("Pod", "Namespace")
+    # Pods with a grace period are finished by their kubelet, namespaces by the
+    # namespace controller.
+    if not md.get("deletionTimestamp") or md.get("finalizers"):
+        return False
+    if obj.get("kind") == "Pod":
+        return md.get("deletionGracePeriodSeconds") == 0
+    return obj.get("kind") != "Namespace"
 
 
 def _pod_needs_grace(pod: dict, grace_period: int | None) -> bool:

@@ -10,7 +10,7 @@ import typer
 from minikctl.cli import state
 
 VERBS = ("apply", "create", "get", "describe", "delete", "label", "annotate", "explain",
-         "logs", "exec", "scale", "rollout", "wait", "top", "events",
+         "logs", "exec", "scale", "rollout", "wait", "top", "events", "port_forward", "service",
          "daemon", "down", "image", "kubeconfig", "api_resources", "version")
 
 _VERBOSE = re.compile(r"^(-v|--verbose|--v=\d+|-v=?\d+)$")

@@ -136,11 +136,18 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
           recorder=None, resync_period: float | None = 60.0) -> ControllerManager:
     """A manager with every controller minikctl has, ready to start()."""
     from minikctl.controllers.deployment import DeploymentController
+    from minikctl.controllers.endpoints import EndpointsController
+    from minikctl.controllers.garbagecollector import GarbageCollector
+    from minikctl.controllers.namespace import NamespaceController
     from minikctl.controllers.replicaset import ReplicaSetController
 
     manager = ControllerManager(client, informer_factory=informer_factory, clock=clock,
                                 resync_period=resync_period)
+    # Controllers that record events get a recorder in their own name.
     for controller in (ReplicaSetController, DeploymentController):
         events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
         manager.add(controller(client, manager, clock=clock, recorder=events))
+    for controller in (GarbageCollector, NamespaceController):
+        manager.add(controller(client, manager, clock=clock, recorder=recorder))
+    manager.add(EndpointsController(client, manager, clock=clock))
     return manager

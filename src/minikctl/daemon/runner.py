@@ -48,6 +48,14 @@ class Daemon:
 
         self.node = NodeAgent(self.client, self.node_name, self.pod_cidr)
         self.manager = controllers.build(self.client)
+        # The proxy and DNS share the manager's Service and Endpoints caches; informers
+        # must be asked for before the manager starts.
+        from minikctl.proxy import ServiceProxy
+        from minikctl.proxy.dns import DnsServer
+
+        services, endpoints = self.manager.informer("Service"), self.manager.informer("Endpoints")
+        self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints)
+        self.dns = DnsServer(self.client, services=services, endpoints=endpoints)
         self.binder = LocalBinder(self.client, self.manager.informer("Pod"), self.node_name)
         self.runtime = ProcessRuntime(self.home)
         self.kubelet = Kubelet(self.client, self.runtime, node_name=self.node_name, home=self.home,
@@ -64,6 +72,11 @@ class Daemon:
         self.node.register()
         self.kubelet.start()
         self.manager.start()
+        self.proxy.start()
+        try:
+            self.dns.start()
+        except OSError as exc:  # port 53 needs root, and the address may be taken
+            log.warning("cluster DNS not started on %s:53: %s", self.dns.address, exc)
         self.binder.start()
         self.node.start()
         process.write_state(self.home, node=self.node_name, pod_cidr=self.pod_cidr,
@@ -91,6 +104,8 @@ class Daemon:
             self.api_server.stop()
         self.node.stop()
         self.binder.stop()
+        self.dns.stop()
+        self.proxy.stop()
         self.manager.stop()
         if self.stop_pods:
             self.kubelet.stop_all_pods()

@@ -83,7 +83,7 @@ def test_worker_drops_a_key_after_max_retries(client):
 def test_informers_are_shared_one_per_kind(client):
     manager = build(client, resync_period=None)
     assert manager.informer("Pod") is manager.informer("Pod")
-    assert set(manager.informers) == {"ReplicaSet", "Pod", "Deployment"}
+    assert {"ReplicaSet", "Pod", "Deployment"} <= set(manager.informers)
     rsc, dc = manager.controller("replicaset-controller"), manager.controller("deployment-controller")
     assert rsc.pods is dc.pods
 

@@ -101,3 +101,16 @@ def test_filtered_watch_moves_past_other_writes(store):
     store.create("secrets", "default", "s", cm("s"))
     assert [e.object["metadata"]["name"] for e in w.next(1)] == ["s"]
     w.close()
+
+
+def test_a_stale_update_that_changes_nothing_is_still_a_conflict(tmp_path):
+    """As Kubernetes: the resourceVersion precondition is checked before the no-op shortcut."""
+    from minikctl.client.local import LocalClient
+
+    api = LocalClient.open(path=str(tmp_path))
+    first = api.create(cm("a"))
+    changed = dict(first, data={"v": "2"})
+    api.update(changed)
+    with pytest.raises(errors.Conflict):
+        api.update(changed)  # still carries the first resourceVersion
+    api.close()

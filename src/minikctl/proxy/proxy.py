@@ -1,0 +1,378 @@
+"""The service proxy: kube-proxy for one machine, in user space.
+
+Every Service with a cluster IP gets a listening socket on clusterIP:port for each of its
+ports (TCP and UDP), and NodePort/LoadBalancer Services one on node_ip:nodePort too.
+Cluster IPs are loopback addresses (127.96.0.0/16), so binding them needs no set-up on
+Linux: all of 127.0.0.0/8 is local. NodePorts are opened on node_ip, 127.0.0.1 unless
+the daemon is told another address (`minikctl daemon --address`): a NodePort is reached
+from this host, not from the network, by default.
+
+New TCP connections are spliced to a ready endpoint chosen round robin (or by client IP
+affinity, table.Balancer); a backend that refuses is skipped for the next one, as the
+userspace proxier did. A connection to a service port with no ready endpoint is reset at
+once (SO_LINGER 0): the listener is kept so the address stays ours, but nothing hangs.
+UDP datagrams are relayed per client address through a connected socket to the chosen
+endpoint; a session ends after `udp_idle_timeout` seconds without traffic.
+
+Endpoints changes only change where new connections go: established connections and UDP
+sessions keep their backend until they end (as conntrack keeps them under iptables).
+When a Service goes, its listeners close; connections already spliced go on.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from minikctl.proxy import relay, table
+from minikctl.proxy.loop import LoopThread, raise_nofile_limit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NODE_IP = "127.0.0.1"
+UDP_IDLE_TIMEOUT = 30.0  # seconds; conntrack's nf_conntrack_udp_timeout
+RESYNC_EVERY = 5.0  # seconds: retry listeners that could not bind, expire UDP sessions
+BACKLOG = 4096
+
+
+@dataclass
+class _Listener:
+    listen: table.Listen
+    key: table.PortKey
+    handle: Any = None  # asyncio.Server (TCP) or DatagramTransport (UDP)
+    closed: bool = False
+    udp: "_UdpListener | None" = None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.udp is not None:
+            self.udp.close()
+        elif self.handle is not None:
+            self.handle.close()
+
+
+class ServiceProxy:
+    def __init__(self, client: Any, *, node_ip: str = DEFAULT_NODE_IP, services: Any = None, endpoints: Any = None,
+                 udp_idle_timeout: float = UDP_IDLE_TIMEOUT, connect_timeout: float = 5.0) -> None:
+        from minikctl.api import kinds
+        from minikctl.machinery.informer import Informer
+
+        self.client = client
+        self.node_ip = node_ip
+        self.udp_idle_timeout = udp_idle_timeout
+        self.connect_timeout = connect_timeout
+        self._own_informers = services is None or endpoints is None
+        self.services = services or Informer(client, kinds.by_kind("Service"))
+        self.endpoints = endpoints or Informer(client, kinds.by_kind("Endpoints"))
+        self._loop = LoopThread("service-proxy")
+        self._listeners: dict[table.Listen, _Listener] = {}
+        self._balancers: dict[table.PortKey, table.Balancer] = {}
+        self._sync_pending = False
+        self._resync_handle: asyncio.TimerHandle | None = None
+        self.errors: dict[table.Listen, str] = {}  # listeners that could not bind, and why
+        self._pairs: set[relay.Pair] = set()  # TCP connections currently spliced
+        self.synced_generation = 0
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        raise_nofile_limit()
+        self._loop.start()
+        self.services.add_handler(self._on_change)
+        self.endpoints.add_handler(self._on_change)
+        if self._own_informers:
+            self.services.start()
+            self.endpoints.start()
+        self._loop.call(self._periodic)
+
+    def stop(self) -> None:
+        if self._own_informers:
+            self.services.stop()
+            self.endpoints.stop()
+        if self._loop.loop is not None:
+            try:
+                self._loop.run(self._close_all(), timeout=5)
+            except Exception:  # noqa: BLE001 - the loop is going anyway
+                log.exception("closing proxy listeners")
+        self._loop.stop()
+
+    async def _close_all(self) -> None:
+        if self._resync_handle is not None:
+            self._resync_handle.cancel()
+        for lst in list(self._listeners.values()):
+            lst.close()
+        self._listeners.clear()
+        for pair in list(self._pairs):  # the daemon is going: so are the connections it carried
+            pair.close()
+        await asyncio.sleep(0)
+
+    def wait_synced(self, timeout: float = 10.0) -> bool:
+        """The informers have listed and the proxy has acted on what they hold."""
+        deadline = time.monotonic() + timeout
+        for inf in (self.services, self.endpoints):
+            if not inf.synced.wait(max(0.0, deadline - time.monotonic())):
+                return False
+        self._loop.run(self._sync_now(), timeout=max(0.1, deadline - time.monotonic()))
+        return True
+
+    async def _sync_now(self) -> None:
+        self._sync()
+
+    # -- what the proxy holds, for tests and describe ----------------------------------------------
+
+    def backends(self, namespace: str, name: str, port_name: str = "", protocol: str = "TCP") -> list[tuple[str, int]]:
+        bal = self._balancers.get(table.PortKey(namespace, name, port_name, protocol))
+        return list(bal.endpoints) if bal else []
+
+    @property
+    def connections(self) -> int:
+        """TCP connections currently spliced."""
+        return len(self._pairs)
+
+    def listening(self) -> list[table.Listen]:
+        return [lst.listen for lst in self._listeners.values() if lst.handle is not None and not lst.closed]
+
+    # -- following the API --------------------------------------------------------------------------
+
+    def _on_change(self, _etype: str, _obj: dict, _old: dict | None) -> None:
+        self._loop.call(self._schedule_sync)
+
+    def _schedule_sync(self) -> None:
+        if not self._sync_pending:
+            self._sync_pending = True
+            asyncio.get_running_loop().call_soon(self._sync)
+
+    def _periodic(self) -> None:
+        self._schedule_sync()
+        self._expire_udp()
+        self._resync_handle = asyncio.get_running_loop().call_later(RESYNC_EVERY, self._periodic)
+
+    def _sync(self) -> None:
+        self._sync_pending = False
+        desired = table.desired_listeners(self.services.list(), self.node_ip)
+        infos = {info.key: info for info in desired.values()}
+        for key, info in infos.items():
+            ep = self.endpoints.get(f"{key.namespace}/{key.name}")
+            bal = self._balancers.setdefault(key, table.Balancer())
+            before = list(bal.endpoints)
+            bal.update(table.endpoints_for(ep, key.port_name, key.protocol), info.affinity_timeout)
+            if before != bal.endpoints:
+                log.info("service port %s: endpoints %s", key,
+                         ", ".join(f"{h}:{p}" for h, p in bal.endpoints) or "(none)")
+        for key in set(self._balancers) - set(infos):
+            del self._balancers[key]
+        for listen in list(self._listeners):
+            if listen not in desired:
+                log.info("closing %s:%d/%s", listen.ip, listen.port, listen.protocol)
+                self._listeners.pop(listen).close()
+        for listen, info in desired.items():
+            current = self._listeners.get(listen)
+            if current is not None:
+                current.key = info.key
+                continue
+            self._open(listen, info.key)
+        self.errors = {k: v for k, v in self.errors.items() if k in desired and k not in self._listeners}
+        self.synced_generation += 1
+
+    # -- listeners --------------------------------------------------------------------------------------
+
+    def _open(self, listen: table.Listen, key: table.PortKey) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            sock = _bind(listen)
+        except OSError as exc:
+            msg = f"cannot listen on {listen.ip}:{listen.port}/{listen.protocol}: {exc.strerror or exc}"
+            if self.errors.get(listen) != msg:
+                log.warning("service port %s: %s", key, msg)
+            self.errors[listen] = msg
+            return
+        self.errors.pop(listen, None)
+        lst = _Listener(listen, key)
+        self._listeners[listen] = lst
+        log.info("service port %s: listening on %s:%d/%s", key, listen.ip, listen.port, listen.protocol)
+        if listen.protocol == "TCP":
+            loop.create_task(self._serve_tcp(lst, sock))
+        else:
+            lst.udp = _UdpListener(self, lst)
+            loop.create_task(lst.udp.start(sock))
+
+    async def _serve_tcp(self, lst: _Listener, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Accepted(self, lst), sock=sock, backlog=BACKLOG)
+        if lst.closed:
+            server.close()
+        else:
+            lst.handle = server
+
+    # -- TCP ------------------------------------------------------------------------------------------
+
+    def _pick(self, key: table.PortKey, client_ip: str | None) -> tuple[table.Balancer | None, tuple[str, int] | None]:
+        bal = self._balancers.get(key)
+        if bal is None:
+            return None, None
+        return bal, bal.next(client_ip)
+
+    async def _connect(self, pair: relay.Pair, bal: table.Balancer, first: tuple[str, int]) -> None:
+        loop = asyncio.get_running_loop()
+        candidates = [first]
+        if bal.affinity_timeout is None:  # with affinity, the pinned backend or nothing
+            candidates += bal.alternatives({first})
+        used = await relay.connect_backend(loop, pair, candidates, self.connect_timeout)
+        if used is None:
+            if pair.client.transport is not None and not pair.client.closed:
+                relay.reset(pair.client.transport)
+            return
+        pair.attach_backend()
+
+    # -- UDP ---------------------------------------------------------------------------------------------
+
+    def _expire_udp(self) -> None:
+        now = time.monotonic()
+        for lst in self._listeners.values():
+            if lst.udp is not None:
+                lst.udp.expire(now, self.udp_idle_timeout)
+
+
+class _Accepted(relay.Half):
+    """The client side of a proxied TCP connection."""
+
+    def __init__(self, proxy: ServiceProxy, lst: _Listener) -> None:
+        self.proxy = proxy
+        self.lst = lst
+        pair = relay.Pair(on_close=self._done)
+        super().__init__(pair)
+        pair.client = self
+        self.peer = pair.backend
+        pair.backend.peer = self
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        bal, first = self.proxy._pick(self.lst.key, peer[0] if peer else None)
+        if bal is None or first is None:
+            self.pair._on_close = None
+            relay.reset(transport)  # no ready endpoints: refused at once
+            self.closed = True
+            return
+        self.proxy._pairs.add(self.pair)
+        transport.pause_reading()  # type: ignore[attr-defined]
+        asyncio.get_running_loop().create_task(self.proxy._connect(self.pair, bal, first))
+
+    def _done(self, pair: relay.Pair) -> None:
+        self.proxy._pairs.discard(pair)
+
+
+# -- UDP ------------------------------------------------------------------------------------------------
+
+class _UdpListener(asyncio.DatagramProtocol):
+    def __init__(self, proxy: ServiceProxy, lst: _Listener) -> None:
+        self.proxy = proxy
+        self.lst = lst
+        self.transport: asyncio.DatagramTransport | None = None
+        self.sessions: dict[tuple, _UdpSession] = {}
+
+    async def start(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.create_datagram_endpoint(lambda: self, sock=sock)
+        if self.lst.closed:
+            self.close()
+        else:
+            self.lst.handle = self.transport
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        session = self.sessions.get(addr)
+        if session is not None and not session.closed:
+            session.last = time.monotonic()
+            session.send(data)
+            return
+        bal, backend = self.proxy._pick(self.lst.key, addr[0])
+        if backend is None:
+            return  # no endpoint: dropped (iptables REJECTs with ICMP port unreachable)
+        session = _UdpSession(self, addr, backend)
+        self.sessions[addr] = session
+        session.queue.append(data)
+        asyncio.get_running_loop().create_task(session.open())
+
+    def expire(self, now: float, idle: float) -> None:
+        for addr, s in list(self.sessions.items()):
+            if s.closed or now - s.last > idle:
+                s.close()
+                self.sessions.pop(addr, None)
+
+    def close(self) -> None:
+        for s in self.sessions.values():
+            s.close()
+        self.sessions.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _UdpSession(asyncio.DatagramProtocol):
+    def __init__(self, listener: _UdpListener, client: tuple, backend: tuple[str, int]) -> None:
+        self.listener = listener
+        self.client = client
+        self.backend = backend
+        self.transport: asyncio.DatagramTransport | None = None
+        self.queue: list[bytes] = []
+        self.last = time.monotonic()
+        self.closed = False
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_datagram_endpoint(lambda: self, remote_addr=self.backend)
+        except OSError as exc:
+            log.debug("udp backend %s: %s", self.backend, exc)
+            self.closed = True
+            return
+        if self.closed:
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        for data in self.queue:
+            self.transport.sendto(data)  # type: ignore[union-attr]
+        self.queue.clear()
+
+    def send(self, data: bytes) -> None:
+        if self.transport is None:
+            self.queue.append(data)
+        else:
+            self.transport.sendto(data)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        self.last = time.monotonic()
+        if self.listener.transport is not None and not self.listener.transport.is_closing():
+            self.listener.transport.sendto(data, self.client)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("udp session %s -> %s: %s", self.client, self.backend, exc)
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _bind(listen: table.Listen) -> socket.socket:
+    family = socket.AF_INET6 if ":" in listen.ip else socket.AF_INET
+    kind = socket.SOCK_STREAM if listen.protocol == "TCP" else socket.SOCK_DGRAM
+    sock = socket.socket(family, kind)
+    try:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((listen.ip, listen.port))
+        if kind == socket.SOCK_STREAM:
+            sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
