@@ -33,16 +33,20 @@ class Subscription:
         self._wake_r, self._wake_w = socket.socketpair()
         self.closed = False
 
-    def wait(self, timeout: float) -> bool:
-        """True if a write was announced; drains pending notifications."""
+    def wait(self, timeout: float) -> set[str]:
+        """The resources written since the last wait ("*": unknown), waiting at most
+        `timeout` seconds for the first; drains pending notifications."""
         if self.closed:
-            return False
+            return set()
         ready, _, _ = select.select([self._sock, self._wake_r], [], [], timeout)
-        got = False
+        got: set[str] = set()
         for s in ready:
             try:
-                while s.recv(64):
-                    got = True
+                while True:
+                    data = s.recv(256)
+                    if not data:
+                        break
+                    got.add(data.decode(errors="replace") if s is self._sock else "*")
                     if s is self._wake_r:
                         break
             except (BlockingIOError, OSError):
@@ -77,7 +81,9 @@ class Notifier:
     def subscribe(self) -> Subscription:
         return Subscription(self.directory)
 
-    def notify(self) -> None:
+    def notify(self, resource: str = "*") -> None:
+        """Tell every watcher that `resource` was written (so others need not read)."""
+        payload = resource.encode()[:256] or b"*"
         try:
             names = os.listdir(self.directory)
         except FileNotFoundError:
@@ -85,7 +91,7 @@ class Notifier:
         with self._lock:
             for name in names:
                 try:
-                    self._sock.sendto(b".", "\0" + name)
+                    self._sock.sendto(payload, "\0" + name)
                 except BlockingIOError:
                     pass  # its queue is full: it has a wake-up pending already
                 except (ConnectionRefusedError, FileNotFoundError):

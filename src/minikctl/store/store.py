@@ -155,7 +155,7 @@ class Store:
                 self._log(conn, rev, ADDED, resource, namespace, key, stored)
         except IntegrityError as exc:  # a racing creator on a database without write locks
             raise errors.AlreadyExists(resource, name) from exc
-        self.notifier.notify()
+        self.notifier.notify(resource)
         return stored
 
     def update(self, resource: str, namespace: str, name: str, obj: dict, *, expect_rv: str | None) -> dict:
@@ -177,7 +177,7 @@ class Store:
             if done.rowcount != 1:  # lost a race on a database without write locks
                 raise errors.Conflict(resource, name)
             self._log(conn, rev, MODIFIED, resource, namespace, key, stored)
-        self.notifier.notify()
+        self.notifier.notify(resource)
         return stored
 
     def delete(self, resource: str, namespace: str, name: str, *, expect_rv: str | None = None) -> dict:
@@ -193,7 +193,7 @@ class Store:
             stored = _with_rv(json.loads(row[1]), rev)
             conn.execute(delete(o).where(and_(o.c.key == key, o.c.revision == row[0])))
             self._log(conn, rev, DELETED, resource, namespace, key, stored)
-        self.notifier.notify()
+        self.notifier.notify(resource)
         return stored
 
     # -- the change log ---------------------------------------------------------------

@@ -92,11 +92,17 @@ def test_compacted_revisions_are_gone(store):
 
 
 def test_filtered_watch_moves_past_other_writes(store):
-    """A watcher of one resource is not made Gone by compaction of writes it never cared about."""
+    """A watcher of one resource is not made Gone by compaction of writes it never cared
+    about: its periodic read moves it past them (writes of other resources do not even
+    wake it to read)."""
     w = store.watch(0, resource="secrets")
     for i in range(5):
         store.create("configmaps", "default", f"c{i}", cm(f"c{i}"))
     assert w.next(0.05) == []
+    assert w.revision == 0  # not woken by configmap writes
+    w._poll = 0.0  # the fallback period has passed
+    assert w.next(0.05) == []
+    assert w.revision == 5
     store.compact(keep=1)
     store.create("secrets", "default", "s", cm("s"))
     assert [e.object["metadata"]["name"] for e in w.next(1)] == ["s"]
