@@ -125,3 +125,39 @@ def test_pods_outlive_the_daemon_and_are_adopted(daemon):
     for pid in pids.values():
         wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z",
                  what=f"pid {pid} gone")
+
+
+def test_kill_9_of_the_daemon_loses_nothing(daemon):
+    """kill -9 the daemon while 10 pods run: on restart the same 10 processes are adopted,
+    none started twice, restart counts unchanged."""
+    home, cidr = daemon
+    doc = json.loads(deployment(10))
+    doc["spec"]["template"]["spec"]["containers"][0].pop("readinessProbe")
+    doc["spec"]["template"]["spec"]["containers"][0]["command"] = ["sleep", "3600"]
+    doc["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:1.36"
+    assert run_cli("apply", "-f", "-", stdin=json.dumps(doc)).returncode == 0
+    before = wait_for(lambda: (lambda ps: ps if len(ps) == 10 and all(ready(p) for p in ps) else None)(pods()),
+                      what="10 ready pods")
+
+    def pid_of(p: dict) -> int:
+        d = os.path.join(home, "pods", f"default_{p['metadata']['name']}_{p['metadata']['uid']}", "web")
+        with open(os.path.join(d, "state.json")) as f:
+            return json.load(f)["pid"]
+
+    pids = {p["metadata"]["name"]: pid_of(p) for p in before}
+    with open(os.path.join(home, "daemon.json")) as f:
+        daemon_pid = json.load(f)["pid"]
+    os.kill(daemon_pid, signal.SIGKILL)
+    wait_for(lambda: not os.path.exists(f"/proc/{daemon_pid}") or
+             open(f"/proc/{daemon_pid}/stat").read().split(") ")[1][0] == "Z", what="daemon gone")
+    for pid in pids.values():
+        os.kill(pid, 0)  # every pod process survived
+    assert run_cli("daemon", "status").stdout.startswith("minikctl daemon is not running")
+
+    assert run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr).returncode == 0
+    after = wait_for(lambda: (lambda ps: ps if len(ps) == 10 and all(ready(p) for p in ps) else None)(pods()),
+                     what="10 ready pods after the restart")
+    assert {p["metadata"]["name"] for p in after} == set(pids)  # no pod replaced
+    for p in after:
+        assert p["status"]["containerStatuses"][0]["restartCount"] == 0
+        assert pid_of(p) == pids[p["metadata"]["name"]]  # the same process, adopted

@@ -13,7 +13,7 @@ import sys
 import time
 
 from minikctl import errors
-from minikctl.runtime.procfs import start_ticks
+from minikctl.runtime.procfs import is_running, start_ticks
 
 STATE_FILE = "daemon.json"
 LOG_FILE = "daemon.log"
@@ -27,7 +27,8 @@ def read_state(home: str) -> dict | None:
             state = json.load(f)
     except (OSError, ValueError):
         return None
-    if start_ticks(int(state.get("pid", 0))) != state.get("start_ticks"):
+    # A killed daemon nobody has reaped yet is a zombie: not running.
+    if not is_running(int(state.get("pid", 0)), int(state.get("start_ticks") or -1)):
         try:
             os.unlink(path)
         except OSError:
@@ -82,7 +83,7 @@ def stop(home: str, *, all_pods: bool = False, timeout: float = 60.0) -> dict | 
     os.kill(state["pid"], signal.SIGUSR1 if all_pods else signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if start_ticks(state["pid"]) != state["start_ticks"]:
+        if not is_running(state["pid"], state["start_ticks"]):
             return state
         time.sleep(0.02)
     raise errors.MinikctlError(f"the daemon (pid {state['pid']}) did not stop within {timeout:.0f}s")
