@@ -75,28 +75,16 @@ WORKLOAD_COMM = "sleep"
 BRINGUP_POLL = 0.005  # as the peers harness
 now = time.perf_counter
 
+from minikctl.runtime.procfs import read_stat, start_ticks  # noqa: E402  (the daemon's own /proc reading)
+
 import psutil  # noqa: E402  (installed in the venv)
 
 # --------------------------------------------------------------------------- /proc
 
 
-def _stat(pid: int) -> list[bytes] | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    return data[data.rindex(b")") + 2:].split()
-
-
-def start_ticks(pid: int) -> int | None:
-    f = _stat(pid)
-    return int(f[19]) if f else None
-
-
 def alive(pid: int, ticks: int | None = None) -> bool:
-    f = _stat(pid)
-    return f is not None and f[0] not in (b"Z", b"X") and (ticks is None or int(f[19]) == ticks)
+    stat = read_stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X", "x") and (ticks is None or stat[1] == ticks)
 
 
 def comm(pid: int) -> str | None:

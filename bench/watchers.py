@@ -66,6 +66,8 @@ MINIKCTL = [os.path.join(os.path.dirname(sys.executable), "minikctl")]
 NS = "default"
 NAME = "wb"
 now = time.perf_counter
+
+from minikctl.runtime.procfs import read_stat, start_ticks  # noqa: E402  (the daemon's own /proc reading)
 TCK = os.sysconf("SC_CLK_TCK")
 
 # --------------------------------------------------------------------------- processes
@@ -80,14 +82,9 @@ def _stat(pid: int) -> list[bytes] | None:
     return data[data.rindex(b")") + 2:].split()
 
 
-def start_ticks(pid: int) -> int | None:
-    f = _stat(pid)
-    return int(f[19]) if f else None
-
-
 def alive(pid: int, ticks: int | None = None) -> bool:
-    f = _stat(pid)
-    return f is not None and f[0] not in (b"Z", b"X") and (ticks is None or int(f[19]) == ticks)
+    stat = read_stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X", "x") and (ticks is None or stat[1] == ticks)
 
 
 def cpu_s(pid: int) -> float:
