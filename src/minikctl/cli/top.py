@@ -1,7 +1,7 @@
 """`minikctl top pod`: CPU and memory of running pods, as `kubectl top pod` prints them.
 
 There is no metrics server: each container's usage is measured here and now from its
-process tree (cli/procstat.py), CPU over a quarter of a second. Pods that are not
+process tree (runtime/procstat.py), CPU over a quarter of a second. Pods that are not
 running have no metrics and are left out, as metrics-server leaves them out; when
 nothing matching runs, the errors are kubectl's (`metrics not available yet`).
 
@@ -176,7 +176,8 @@ def _no_pod_metrics(namespace: str, name: str) -> errors.StatusError:
 
 def measure(pods: list[dict]) -> list[PodUsage]:
     """Usage of every running pod whose containers have live processes."""
-    from minikctl.cli import podfiles, procstat
+    from minikctl.cli import podfiles
+    from minikctl.runtime import procstat
 
     roots: dict[str, int] = {}
     for i, pod in enumerate(pods):

@@ -361,27 +361,12 @@ class ProcessRuntime:
 
     def stats(self, proc: ContainerProcess) -> dict[str, float]:
         """CPU seconds, resident memory and process count of the container's process
-        tree (for `top pods`). Zeros when it is gone."""
-        import psutil
+        group and tree (for `top pods`; the same reader `top` samples). Zeros when it is gone."""
+        from minikctl.runtime import procstat
 
-        if not self.alive(proc):
-            return {"cpu_seconds": 0.0, "memory_bytes": 0, "processes": 0}
-        try:
-            leader = psutil.Process(proc.pid)
-            members = [leader, *leader.children(recursive=True)]
-        except psutil.Error:
-            return {"cpu_seconds": 0.0, "memory_bytes": 0, "processes": 0}
-        cpu, rss, count = 0.0, 0, 0
-        for p in members:
-            try:
-                with p.oneshot():
-                    t = p.cpu_times()
-                    cpu += t.user + t.system
-                    rss += p.memory_info().rss
-                    count += 1
-            except psutil.Error:
-                continue
-        return {"cpu_seconds": cpu, "memory_bytes": rss, "processes": count}
+        procs = procstat.members(procstat.scan(), proc.pid) if self.alive(proc) else []
+        return {"cpu_seconds": sum(procstat.cpu_ns(p) for p in procs) / 1e9,
+                "memory_bytes": sum(p.rss_bytes for p in procs), "processes": len(procs)}
 
 
 def _static_warning(container: str, exe: str) -> str:

@@ -92,7 +92,7 @@ def members(procs: dict[int, Proc], root: int) -> list[Proc]:
     return [procs[pid] for pid in sorted(found)]
 
 
-def _cpu_ns(p: Proc) -> int:
+def cpu_ns(p: Proc) -> int:
     try:
         with open(f"/proc/{p.pid}/schedstat", "rb") as fh:
             return int(fh.read().split()[0])
@@ -103,11 +103,11 @@ def _cpu_ns(p: Proc) -> int:
 def sample(roots: dict[str, int], seconds: float = SAMPLE_SECONDS) -> dict[str, Usage]:
     """Usage of each tree (by key) over `seconds`; a tree whose root has exited is left out."""
     first = scan()
-    before = {(p.pid, p.start): _cpu_ns(p) for root in roots.values() for p in members(first, root)}
+    before = {(p.pid, p.start): cpu_ns(p) for root in roots.values() for p in members(first, root)}
     started = time.monotonic()
     time.sleep(seconds)
     second = scan()
-    after = {key: [(p, _cpu_ns(p)) for p in members(second, root)] for key, root in roots.items()}
+    after = {key: [(p, cpu_ns(p)) for p in members(second, root)] for key, root in roots.items()}
     elapsed_ns = (time.monotonic() - started) * 1e9
     out: dict[str, Usage] = {}
     for key, procs in after.items():
