@@ -40,6 +40,7 @@ KINDS = {
     "cronjob-batch-v1": "batch.v1.CronJob",
     "runtimeclass-node-v1": "node.k8s.io.v1.RuntimeClass",
     "lease-coordination-v1": "coordination.k8s.io.v1.Lease",
+    "controllerrevision-apps-v1": "apps.v1.ControllerRevision",
 }
 
 

@@ -58,6 +58,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "Secret", "secrets"),
     Kind("", "v1", "Event", "events", ("ev",)),
     Kind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", ("pvc",)),
+    Kind("apps", "v1", "ControllerRevision", "controllerrevisions"),
     Kind("apps", "v1", "DaemonSet", "daemonsets", ("ds",), categories=_WORKLOAD),
     Kind("apps", "v1", "Deployment", "deployments", ("deploy",), categories=_WORKLOAD),
     Kind("apps", "v1", "ReplicaSet", "replicasets", ("rs",), categories=_WORKLOAD),
