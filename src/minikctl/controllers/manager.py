@@ -150,4 +150,16 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     for controller in (GarbageCollector, NamespaceController):
         manager.add(controller(client, manager, clock=clock, recorder=recorder))
     manager.add(EndpointsController(client, manager, clock=clock))
+    _add_batch_controllers(manager, client, clock=clock, recorder=recorder)
     return manager
+
+
+def _add_batch_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]
+    """Job, CronJob, TTL-after-finished and event expiry."""
+    from minikctl.controllers.cronjob import CronJobController
+    from minikctl.controllers.job import JobController
+    from minikctl.controllers.job_ttl import TTLAfterFinishedController
+
+    for controller in (JobController, CronJobController, TTLAfterFinishedController):
+        events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
+        manager.add(controller(client, manager, clock=clock, recorder=events))

@@ -1,0 +1,205 @@
+"""The Job controller against a real store, driven step by step with a fake clock:
+counts and completions, the failure back-off, backoffLimit, activeDeadlineSeconds,
+suspend, Indexed jobs, and the TTL-after-finished controller."""
+from __future__ import annotations
+
+import pytest
+
+from minikctl import errors
+from minikctl.client.local import LocalClient
+from minikctl.controllers import job_util as ju
+from tests.unit.controllers.batch_helpers import JOB, cond, finish_pod, new_job, owned_by
+from tests.unit.controllers.conftest import Cluster, FakeClock
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+
+@pytest.fixture
+def batch(tmp_path):
+    client = LocalClient.open(path=str(tmp_path))
+    clock = FakeClock()
+    recorder = Recorder()
+    cluster = Cluster(client, clock, recorder=recorder)
+    cluster.recorder = recorder
+    yield cluster
+    client.close()
+
+
+def sync(c: Cluster, name: str = "pi") -> dict:
+    c.pump()
+    c.manager.controller("job-controller").sync(f"default/{name}")
+    c.pump()
+    return c.client.get(JOB, "default", name)
+
+
+def job_pods(c: Cluster, job: dict, *, phase: str | None = None) -> list[dict]:
+    pods = owned_by(c.pods(), job)
+    return [p for p in pods if phase is None or (p.get("status") or {}).get("phase", "Pending") == phase]
+
+
+def running(c: Cluster, job: dict) -> list[dict]:
+    return [p for p in owned_by(c.pods(), job) if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            and not p["metadata"].get("deletionTimestamp")]
+
+
+def test_parallel_job_with_one_failure_completes_after_the_backoff(batch):
+    c = batch
+    c.client.create(new_job(parallelism=2, completions=5, backoffLimit=6))
+    job = sync(c)
+    pods = running(c, job)
+    assert len(pods) == 2
+    p = pods[0]
+    assert p["metadata"]["labels"]["batch.kubernetes.io/job-name"] == "pi"
+    assert p["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] == job["metadata"]["uid"]
+    ref = p["metadata"]["ownerReferences"][0]
+    assert ref["kind"] == "Job" and ref["controller"] and ref["blockOwnerDeletion"]
+    assert job["status"]["active"] == 2 and job["status"]["startTime"]
+
+    finish_pod(c.client, pods[0]["metadata"]["name"], phase="Failed", when=c.clock.now())
+    job = sync(c)
+    assert job["status"]["failed"] == 1 and job["status"]["active"] == 1
+    assert len(running(c, job)) == 1, "no replacement before the 10 s back-off"
+    c.clock.advance(9)
+    assert len(running(c, sync(c))) == 1
+    c.clock.advance(2)
+    job = sync(c)
+    assert len(running(c, job)) == 2
+
+    while True:
+        active = running(c, job)
+        if not active:
+            break
+        for pod in active:
+            finish_pod(c.client, pod["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+        c.clock.advance(1)
+        job = sync(c)
+    st = job["status"]
+    assert st["succeeded"] == 5 and st["failed"] == 1 and "active" not in st
+    assert cond(job, "SuccessCriteriaMet")["status"] == "True"
+    complete = cond(job, "Complete")
+    assert complete["status"] == "True" and complete["reason"] == "CompletionsReached"
+    assert st["completionTime"] and st["ready"] == 0 and st["uncountedTerminatedPods"] == {}
+    assert len(job_pods(c, job)) == 6
+    reasons = [r for _, r, _ in c.recorder.events]
+    assert reasons.count("SuccessfulCreate") == 6 and reasons[-1] == "Completed"
+
+
+def test_always_failing_job_stops_at_backoff_limit(batch):
+    c = batch
+    c.client.create(new_job(backoffLimit=2))
+    job = sync(c)
+    delays = []
+    for attempt in range(3):
+        [pod] = running(c, job)
+        finish_pod(c.client, pod["metadata"]["name"], phase="Failed", when=c.clock.now())
+        job = sync(c)
+        if attempt < 2:
+            assert not running(c, job)
+            waited = 0
+            while not running(c, job):
+                c.clock.advance(1)
+                waited += 1
+                job = sync(c)
+            delays.append(waited)
+    assert delays == [10, 20]  # 10 s, then 20 s
+    assert job["status"]["failed"] == 3
+    failed = cond(job, "Failed")
+    assert failed["status"] == "True" and failed["reason"] == "BackoffLimitExceeded"
+    assert failed["message"] == "Job has reached the specified backoff limit"
+    assert cond(job, "FailureTarget")["reason"] == "BackoffLimitExceeded"
+    assert ("Warning", "BackoffLimitExceeded", "Job has reached the specified backoff limit") in c.recorder.events
+    c.clock.advance(400)
+    assert not running(c, sync(c))
+
+
+def test_active_deadline_deletes_pods_and_fails_the_job(batch):
+    c = batch
+    c.client.create(new_job(activeDeadlineSeconds=30, parallelism=2, completions=4))
+    job = sync(c)
+    assert len(running(c, job)) == 2
+    c.clock.advance(31)
+    job = sync(c)
+    assert cond(job, "FailureTarget")["reason"] == "DeadlineExceeded"
+    assert cond(job, "Failed") is None, "Failed only once the pods are gone"
+    assert job["status"]["terminating"] == 2
+    c.finish_deletions()
+    job = sync(c)
+    failed = cond(job, "Failed")
+    assert failed["reason"] == "DeadlineExceeded" and failed["message"] == "Job was active longer than specified deadline"
+    assert "completionTime" not in job["status"]
+
+
+def test_suspend_deletes_active_pods_and_resume_recreates_them(batch):
+    c = batch
+    c.client.create(new_job(parallelism=3, completions=3))
+    job = sync(c)
+    assert len(running(c, job)) == 3
+    c.client.modify(JOB, "default", "pi", lambda j: j["spec"].update(suspend=True))
+    job = sync(c)
+    suspended = cond(job, "Suspended")
+    assert suspended["status"] == "True" and suspended["reason"] == "JobSuspended"
+    assert not running(c, job)
+    c.finish_deletions()
+    c.clock.advance(5)
+    c.client.modify(JOB, "default", "pi", lambda j: j["spec"].update(suspend=False))
+    job = sync(c)
+    assert cond(job, "Suspended")["status"] == "False" and cond(job, "Suspended")["reason"] == "JobResumed"
+    assert len(running(c, job)) == 3
+
+
+def test_indexed_job_gives_each_pod_its_index(batch):
+    c = batch
+    c.client.create(new_job(completionMode="Indexed", completions=3, parallelism=3))
+    job = sync(c)
+    pods = sorted(running(c, job), key=lambda p: p["metadata"]["annotations"][ju.COMPLETION_INDEX])
+    assert [p["metadata"]["annotations"][ju.COMPLETION_INDEX] for p in pods] == ["0", "1", "2"]
+    for i, pod in enumerate(pods):
+        assert pod["metadata"]["name"].startswith(f"pi-{i}-")
+        assert pod["spec"]["hostname"] == f"pi-{i}"
+        assert pod["metadata"]["labels"][ju.COMPLETION_INDEX] == str(i)
+        assert {"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {
+            "fieldPath": "metadata.annotations['batch.kubernetes.io/job-completion-index']", "apiVersion": "v1"}}} in \
+            pod["spec"]["containers"][0]["env"]
+    finish_pod(c.client, pods[1]["metadata"]["name"], phase="Failed", when=c.clock.now())
+    finish_pod(c.client, pods[0]["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c)
+    assert job["status"]["completedIndexes"] == "0"
+    c.clock.advance(11)
+    job = sync(c)
+    [again] = [p for p in running(c, job) if p["metadata"]["annotations"][ju.COMPLETION_INDEX] == "1"]
+    for pod in running(c, job):
+        finish_pod(c.client, pod["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c)
+    assert job["status"]["completedIndexes"] == "0-2" and job["status"]["succeeded"] == 3
+    assert cond(job, "Complete")["status"] == "True"
+
+
+def test_ttl_after_finished_deletes_the_job(batch):
+    c = batch
+    c.client.create(new_job(ttlSecondsAfterFinished=60))
+    job = sync(c)
+    [pod] = running(c, job)
+    finish_pod(c.client, pod["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c)
+    assert cond(job, "Complete")["status"] == "True"
+    ttl = c.manager.controller("ttl-after-finished-controller")
+    c.pump()
+    ttl.sync("default/pi")
+    assert c.client.get(JOB, "default", "pi")
+    c.clock.advance(61)
+    ttl.sync("default/pi")
+    with pytest.raises(errors.NotFound):
+        c.client.get(JOB, "default", "pi")
+
+
+def test_completed_indexes_strings():
+    assert ju.format_indexes({0, 1}) == "0,1"
+    assert ju.format_indexes({0, 1, 2, 4, 6, 7, 8, 9}) == "0-2,4,6-9"
+    assert ju.parse_indexes("0-2,4,6-9", 8) == {0, 1, 2, 4, 6, 7}
+    assert ju.generate_name_with_index("a" * 60, 12) == "a" * 54 + "-12-"
