@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from minikctl.cli import options
+if TYPE_CHECKING:
+    import typer
 
 EXAMPLES = """
 Examples:
@@ -50,11 +49,13 @@ class GetOptions:
             raise errors.UsageError("when passing -f, do not give resource types or names", "get")
 
     def targets(self):  # type: ignore[no-untyped-def]
-        from minikctl.cli import manifests, targets
-        from minikctl.api import validation
+        from minikctl.cli import targets
 
         if not self.filenames:
             return targets.parse(self.args, "get")
+        from minikctl.api import validation  # (pathlib, schemas: only needed for -f)
+        from minikctl.cli import manifests
+
         out = []
         for doc in manifests.read(self.filenames, self.recursive):
             kind = validation.kind_of(doc.obj)
@@ -122,7 +123,14 @@ class GetOptions:
             sys.stdout.flush()
 
 
-def register(app: typer.Typer) -> None:
+def register(app: "typer.Typer") -> None:
+    # Imported here, not at the top, so cli/lean.py runs GetOptions without typer; global,
+    # because typer resolves the annotations below in this module's namespace.
+    global typer, options
+    import typer
+
+    from minikctl.cli import options
+
     @app.command("get", help="Display one or many resources." + EXAMPLES)
     def get(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="(TYPE[.VERSION][.GROUP] [NAME ...] | TYPE/NAME ...)")] = None,

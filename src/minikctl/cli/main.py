@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import sys
-
-import typer
+from typing import TYPE_CHECKING
 
 from minikctl.cli import state
+
+if TYPE_CHECKING:
+    import typer
 
 VERBS = ("apply", "create", "get", "describe", "delete", "label", "annotate", "explain",
          "logs", "exec", "scale", "rollout", "wait", "top", "events", "port_forward", "service",
@@ -22,7 +24,9 @@ Same manifests, same kubectl-shaped commands: desired state is kept in a local s
 """
 
 
-def build_app(verbs: tuple[str, ...] = VERBS) -> typer.Typer:
+def build_app(verbs: tuple[str, ...] = VERBS) -> "typer.Typer":
+    import typer
+
     app = typer.Typer(
         name="minikctl", help=HELP, rich_markup_mode=None, add_completion=False, no_args_is_help=True,
         pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
@@ -83,21 +87,14 @@ def main(argv: list[str] | None = None) -> None:
     from minikctl.cli.errors import EXIT_ERROR, report
 
     args = _split_verbosity(list(sys.argv[1:] if argv is None else argv))
-    click = _click_exceptions()
-    command = typer.main.get_command(build_app(_verbs_for(args)))
+    from minikctl.cli import lean
+
+    run = lean.runner(args)  # a plain `get ...`: no typer (cli/lean.py)
     try:
-        command.main(args, prog_name="minikctl", standalone_mode=False)
-    except click.NoArgsIsHelpError as exc:
-        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
-        sys.exit(EXIT_ERROR)
-    except click.UsageError as exc:
-        verb = exc.ctx.command_path.replace("minikctl", "").strip() if exc.ctx else ""
-        report(errors.UsageError(_kubectl_usage(exc), verb))
-        sys.exit(EXIT_ERROR)
-    except (typer.Exit, getattr(click, "Exit", typer.Exit)) as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, getattr(click, "Abort", typer.Abort)):
-        sys.exit(130)
+        if run is not None:
+            run()
+        else:
+            _run_typer(args)
     except errors.MinikctlError as exc:
         report(exc, verbose=bool(state.verbose))
         sys.exit(EXIT_ERROR)
@@ -115,6 +112,30 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     sys.exit(getattr(state, "exit_code", 0))
+
+
+def _run_typer(args: list[str]) -> None:
+    """The full CLI: typer parses, prints help and usage errors (kubectl's wording)."""
+    import typer
+
+    from minikctl import errors
+    from minikctl.cli.errors import EXIT_ERROR, report
+
+    click = _click_exceptions()
+    command = typer.main.get_command(build_app(_verbs_for(args)))
+    try:
+        command.main(args, prog_name="minikctl", standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else "", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except click.UsageError as exc:
+        verb = exc.ctx.command_path.replace("minikctl", "").strip() if exc.ctx else ""
+        report(errors.UsageError(_kubectl_usage(exc), verb))
+        sys.exit(EXIT_ERROR)
+    except (typer.Exit, getattr(click, "Exit", typer.Exit)) as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, getattr(click, "Abort", typer.Abort)):
+        sys.exit(130)
 
 
 def _quiet_broken_pipe() -> None:
