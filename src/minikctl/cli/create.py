@@ -15,6 +15,9 @@ Examples:
 
   # Create a namespace
   minikctl create namespace staging
+
+  # Run a CronJob's job now
+  minikctl create job backup-now --from=cronjob/backup
 """
 
 
@@ -79,4 +82,7 @@ def register(app: typer.Typer) -> None:
         state.exit_code = create_objects([doc], None, options.dry_run_mode(dry_run, "create namespace"), output)
 
     create_app.command("ns", hidden=True)(namespace)
+    from minikctl.cli import create_job
+
+    create_job.register(create_app)
     app.add_typer(create_app, name="create")
