@@ -24,10 +24,15 @@ class LoopThread:
         return self.loop
 
     def _run(self) -> None:
-        assert self.loop is not None
-        asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(self._ready.set)
-        self.loop.run_forever()
+        loop = self.loop
+        assert loop is not None
+        asyncio.set_event_loop(loop)
+        loop.call_soon(self._ready.set)
+        try:
+            loop.run_forever()
+        finally:
+            _finish(loop)
+
 
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run fn(*args) on the loop, from any thread."""
@@ -40,13 +45,28 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop the loop; its thread cancels what is still pending and closes it."""
         if self.loop is None or self._thread is None:
             return
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self.loop.close()
         self._thread = None
+
+
+def _finish(loop: asyncio.AbstractEventLoop) -> None:
+    """What asyncio.run does on the way out, on the loop's own thread: tasks still pending
+    (a listener being opened, a backend connect) are cancelled and run to their end, so
+    none is left unawaited, then the loop closes."""
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

@@ -17,6 +17,15 @@ endpoint; a session ends after `udp_idle_timeout` seconds without traffic.
 Endpoints changes only change where new connections go: established connections and UDP
 sessions keep their backend until they end (as conntrack keeps them under iptables).
 When a Service goes, its listeners close; connections already spliced go on.
+
+Each spliced connection holds two descriptors of the daemon's process, which the API
+server and the kubelet need too: past `max_connections` (by default half of what
+RLIMIT_NOFILE leaves after a reserve) new connections are reset at once, and the proxy
+and the daemon carry on.
+
+Shutdown runs on the loop, in order: no new sync or listener after it starts, listener
+tasks still starting are cancelled and awaited, then listeners and connections close;
+LoopThread cancels whatever else is pending before it closes the loop.
 """
 from __future__ import annotations
 
@@ -36,6 +45,7 @@ DEFAULT_NODE_IP = "127.0.0.1"
 UDP_IDLE_TIMEOUT = 30.0  # seconds; conntrack's nf_conntrack_udp_timeout
 RESYNC_EVERY = 5.0  # seconds: retry listeners that could not bind, expire UDP sessions
 BACKLOG = 4096
+FD_RESERVE = 1024  # descriptors kept for the rest of the daemon (API server, kubelet, store)
 
 
 @dataclass
@@ -56,7 +66,8 @@ class _Listener:
 
 class ServiceProxy:
     def __init__(self, client: Any, *, node_ip: str = DEFAULT_NODE_IP, services: Any = None, endpoints: Any = None,
-                 udp_idle_timeout: float = UDP_IDLE_TIMEOUT, connect_timeout: float = 5.0) -> None:
+                 udp_idle_timeout: float = UDP_IDLE_TIMEOUT, connect_timeout: float = 5.0,
+                 max_connections: int | None = None) -> None:
         from minikctl.api import kinds
         from minikctl.machinery.informer import Informer
 
@@ -74,13 +85,21 @@ class ServiceProxy:
         self._resync_handle: asyncio.TimerHandle | None = None
         self.errors: dict[table.Listen, str] = {}  # listeners that could not bind, and why
         self._pairs: set[relay.Pair] = set()  # TCP connections currently spliced
+        self._tasks: set[asyncio.Task] = set()  # listeners being opened
+        self._closing = False
+        self._aloop: asyncio.AbstractEventLoop | None = None
+        self.max_connections = max_connections
+        self.refused = 0  # connections reset because max_connections were open
+        self._refused_logged = 0.0
         self.synced_generation = 0
 
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         raise_nofile_limit()
-        self._loop.start()
+        if self.max_connections is None:
+            self.max_connections = _connection_budget()
+        self._aloop = self._loop.start()
         self.services.add_handler(self._on_change)
         self.endpoints.add_handler(self._on_change)
         if self._own_informers:
@@ -100,8 +119,14 @@ class ServiceProxy:
         self._loop.stop()
 
     async def _close_all(self) -> None:
+        self._closing = True  # from here on no sync runs and no listener opens
         if self._resync_handle is not None:
             self._resync_handle.cancel()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         for lst in list(self._listeners.values()):
             lst.close()
         self._listeners.clear()
@@ -141,17 +166,21 @@ class ServiceProxy:
         self._loop.call(self._schedule_sync)
 
     def _schedule_sync(self) -> None:
-        if not self._sync_pending:
+        if not self._sync_pending and not self._closing:
             self._sync_pending = True
             asyncio.get_running_loop().call_soon(self._sync)
 
     def _periodic(self) -> None:
+        if self._closing:
+            return
         self._schedule_sync()
         self._expire_udp()
         self._resync_handle = asyncio.get_running_loop().call_later(RESYNC_EVERY, self._periodic)
 
     def _sync(self) -> None:
         self._sync_pending = False
+        if self._closing:
+            return
         desired = table.desired_listeners(self.services.list(), self.node_ip)
         infos = {info.key: info for info in desired.values()}
         for key, info in infos.items():
@@ -194,15 +223,21 @@ class ServiceProxy:
         self._listeners[listen] = lst
         log.info("service port %s: listening on %s:%d/%s", key, listen.ip, listen.port, listen.protocol)
         if listen.protocol == "TCP":
-            loop.create_task(self._serve_tcp(lst, sock))
+            task = loop.create_task(self._serve_tcp(lst, sock))
         else:
             lst.udp = _UdpListener(self, lst)
-            loop.create_task(lst.udp.start(sock))
+            task = loop.create_task(lst.udp.start(sock))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _serve_tcp(self, lst: _Listener, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(lambda: _Accepted(self, lst), sock=sock, backlog=BACKLOG)
-        if lst.closed:
+        try:
+            server = await loop.create_server(lambda: _Accepted(self, lst), sock=sock, backlog=BACKLOG)
+        except BaseException:
+            sock.close()  # cancelled by shutdown before the server took the socket
+            raise
+        if lst.closed or self._closing:
             server.close()
         else:
             lst.handle = server
@@ -215,8 +250,17 @@ class ServiceProxy:
             return None, None
         return bal, bal.next(client_ip)
 
+    def _refuse(self) -> None:
+        self.refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged > 10:  # one line per 10 s, not one per connection
+            self._refused_logged = now
+            log.warning("%d connections open (the most this proxy holds): new ones are reset; %d so far",
+                        len(self._pairs), self.refused)
+
     async def _connect(self, pair: relay.Pair, bal: table.Balancer, first: tuple[str, int]) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._aloop
+        assert loop is not None
         candidates = [first]
         if bal.affinity_timeout is None:  # with affinity, the pinned backend or nothing
             candidates += bal.alternatives({first})
@@ -250,16 +294,25 @@ class _Accepted(relay.Half):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        peer = transport.get_extra_info("peername")
-        bal, first = self.proxy._pick(self.lst.key, peer[0] if peer else None)
-        if bal is None or first is None:
+        proxy = self.proxy
+        bal = proxy._balancers.get(self.lst.key)
+        first = None
+        if bal is not None and len(proxy._pairs) < proxy.max_connections:  # type: ignore[operator]
+            client_ip = None
+            if bal.affinity_timeout is not None:
+                peer = transport.get_extra_info("peername")
+                client_ip = peer[0] if peer else None
+            first = bal.next(client_ip)
+        elif bal is not None and bal.endpoints:
+            proxy._refuse()
+        if first is None:
             self.pair._on_close = None
-            relay.reset(transport)  # no ready endpoints: refused at once
+            relay.reset(transport)  # no ready endpoints (or too many connections): refused at once
             self.closed = True
             return
-        self.proxy._pairs.add(self.pair)
+        proxy._pairs.add(self.pair)
         transport.pause_reading()  # type: ignore[attr-defined]
-        asyncio.get_running_loop().create_task(self.proxy._connect(self.pair, bal, first))
+        proxy._aloop.create_task(proxy._connect(self.pair, bal, first))  # type: ignore[union-attr]
 
     def _done(self, pair: relay.Pair) -> None:
         self.proxy._pairs.discard(pair)
@@ -359,6 +412,17 @@ class _UdpSession(asyncio.DatagramProtocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _connection_budget() -> int:
+    """How many connections the proxy may splice: two descriptors each, out of what the
+    process may open less a reserve for the rest of the daemon."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        soft = 1 << 20
+    return max(64, (soft - FD_RESERVE) // 2)
 
 
 def _bind(listen: table.Listen) -> socket.socket:

@@ -173,3 +173,29 @@ def test_udp_echo(api, backends, proxy):
         answers.append(ip.decode())
         s.close()
     assert sorted(answers) == BACKENDS[:2]  # a new client address is a new session
+
+
+def test_a_change_arriving_during_shutdown_opens_nothing(api, backends):
+    """An informer event delivered while the proxy closes (its handler runs after the
+    listeners are gone) must not reopen a listener nor leave a task unawaited."""
+    import gc
+    import warnings
+
+    p = ServiceProxy(api, node_ip=NODE_IP)
+    p.start()
+    assert p.wait_synced(10)
+    service(api, "late", "127.96.9.17", [{"name": "http", "port": 80}])
+    wait_until(lambda: _listening(p, "127.96.9.17", 80))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p.services.stop()
+        p.endpoints.stop()
+        p._loop.run(p._close_all())
+        p._on_change("MODIFIED", {}, None)  # late: schedules a sync on the closing loop
+        p._on_change("MODIFIED", {}, None)
+        p._loop.stop()
+        gc.collect()
+    assert not [w for w in caught if "never awaited" in str(w.message)], [str(w.message) for w in caught]
+    assert p._loop.loop.is_closed()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.96.9.17", 80), timeout=2)
