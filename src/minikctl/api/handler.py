@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api import allocation, defaults, kinds, meta, validation
+from minikctl.api import allocation, defaults, kinds, meta, tolerations, validation
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -48,6 +48,9 @@ _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
 class Api(Modifiable):
+    # The API server's --default-{not-ready,unreachable}-toleration-seconds (the daemon sets them).
+    default_toleration_seconds: tuple[int, int] = (tolerations.DEFAULT_SECONDS, tolerations.DEFAULT_SECONDS)
+
     def __init__(self, store: Store, *, warn: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.warn = warn or (lambda _m: None)
@@ -131,6 +134,7 @@ class Api(Modifiable):
         defaults.apply_defaults(kind, obj)
         if kind.kind == "Pod":
             obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj["spec"])}
+            tolerations.add_default_tolerations(obj, *self.default_toleration_seconds)  # DefaultTolerationSeconds
         self._check_size(kind, obj)
         self._admit(kind, md)
         with allocation.service_write(self.store, obj, dry_run=dry_run):  # Service IPs and node ports

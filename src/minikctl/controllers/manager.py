@@ -133,7 +133,7 @@ class ControllerManager:
 
 
 def build(client, *, clock: Clock | None = None, informer_factory: InformerFactory = Informer,  # type: ignore[no-untyped-def]
-          recorder=None, resync_period: float | None = 60.0) -> ControllerManager:
+          recorder=None, resync_period: float | None = 60.0, node_lifecycle: dict | None = None) -> ControllerManager:
     """A manager with every controller minikctl has, ready to start()."""
     from minikctl.controllers.deployment import DeploymentController
     from minikctl.controllers.endpoints import EndpointsController
@@ -151,7 +151,35 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
         manager.add(controller(client, manager, clock=clock, recorder=recorder))
     manager.add(EndpointsController(client, manager, clock=clock))
     _add_batch_controllers(manager, client, clock=clock, recorder=recorder)
+    _add_apps_controllers(manager, client, clock=clock, recorder=recorder)
+    _add_node_controllers(manager, client, clock=clock, recorder=recorder, settings=node_lifecycle or {})
     return manager
+
+
+def _add_node_controllers(manager: ControllerManager, client, *, clock, recorder,  # type: ignore[no-untyped-def]
+                          settings: dict) -> None:
+    """Node lifecycle (Ready=Unknown and taints for silent nodes) and taint eviction."""
+    from minikctl.controllers.nodelifecycle import NodeLifecycleController
+    from minikctl.controllers.tainteviction import TaintEvictionController
+
+    grace = float(settings.get("grace_period", 40.0))
+    events = recorder or EventRecorder(client, "node-controller", clock=clock, sink=manager.events)
+    manager.add(NodeLifecycleController(client, manager, clock=clock, recorder=events, grace_period=grace,
+                                        monitor_period=float(settings.get("monitor_period", min(5.0, grace / 4)))))
+    events = recorder or EventRecorder(client, "taint-eviction-controller", clock=clock, sink=manager.events)
+    manager.add(TaintEvictionController(client, manager, clock=clock, recorder=events))
+
+
+def _add_apps_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]
+    """DaemonSet and StatefulSet (with their ControllerRevisions), and the claim binder."""
+    from minikctl.controllers.daemonset import DaemonSetController
+    from minikctl.controllers.persistentvolumeclaim import PersistentVolumeClaimBinder
+    from minikctl.controllers.statefulset import StatefulSetController
+
+    for controller in (DaemonSetController, StatefulSetController):
+        events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
+        manager.add(controller(client, manager, clock=clock, recorder=events))
+    manager.add(PersistentVolumeClaimBinder(client, manager, clock=clock))
 
 
 def _add_batch_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]

@@ -1,20 +1,25 @@
-"""The Node object for this machine and its heartbeat (a Lease in kube-node-lease),
-as the kubelet keeps them: capacity from the OS, conditions, node info, and a lease
-renewed every 10 seconds."""
+"""A Node object and its heartbeat (a Lease in kube-node-lease), as the kubelet keeps
+them: capacity from the OS (or overridden, to simulate another machine), labels, taints,
+conditions, node info, and a lease renewed every quarter of its duration (10 seconds)."""
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import platform
 import threading
+import time
 
 from minikctl import KUBERNETES_VERSION, __version__, errors
 from minikctl.api import kinds, meta
+from minikctl.daemon import nodeconfig
+from minikctl.daemon.nodeconfig import NodeConfig
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 40
 RENEW_EVERY = 10.0
+STATUS_REPORT_EVERY = 300.0  # kubelet's nodeStatusReportFrequency when nothing changed
 MAX_PODS = 110
 
 
@@ -41,21 +46,29 @@ def _arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
-def node_object(name: str, pod_cidr: str) -> dict:
+def node_object(config: NodeConfig) -> dict:
+    """The Node as the kubelet registers it: capacity from the OS unless overridden
+    (simulation), allocatable = capacity - --kube-reserved, user labels and taints."""
+    name = config.name
     memory = _memory_bytes()
     capacity = {"cpu": str(os.cpu_count() or 1), "memory": f"{memory // 1024}Ki", "pods": str(MAX_PODS),
                 "ephemeral-storage": f"{_disk_bytes() // 1024}Ki"}
+    capacity.update(config.capacity)
+    labels = {
+        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": _arch(),
+        "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": _arch(),
+    }
+    spec: dict = {"podCIDR": config.pod_cidr, "podCIDRs": [config.pod_cidr]}
+    if config.taints:
+        spec["taints"] = [dict(t) for t in config.taints]
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": _arch(),
-            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": _arch(),
-        }},
-        "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]},
+        "metadata": {"name": name, "labels": {**config.labels, **labels}},
+        "spec": spec,
         "status": {
             "capacity": capacity,
-            "allocatable": dict(capacity),
+            "allocatable": allocatable(capacity, config.reserved),
             "conditions": conditions(),
             "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
@@ -68,6 +81,27 @@ def node_object(name: str, pod_cidr: str) -> dict:
             },
         },
     }
+
+
+def allocatable(capacity: dict[str, str], reserved: dict[str, str]) -> dict[str, str]:
+    """What pods may use: capacity minus what is reserved, never below zero."""
+    from minikctl.api.quantity import parse_quantity
+
+    out = dict(capacity)
+    for name, value in reserved.items():
+        if name not in capacity:
+            continue
+        have, keep = parse_quantity(capacity[name]), parse_quantity(value)
+        left = max(have.value - keep.value, 0)
+        out[name] = _quantity_text(name, left)
+    return out
+
+
+def _quantity_text(name: str, value) -> str:  # type: ignore[no-untyped-def]
+    from minikctl.api.quantity import BINARY_SI, DECIMAL_SI, canonical
+
+    return canonical(value, BINARY_SI if name in ("memory", "ephemeral-storage") or name.startswith("hugepages-")
+                     else DECIMAL_SI)
 
 
 def conditions(ready: bool = True) -> list[dict]:
@@ -87,7 +121,10 @@ def conditions(ready: bool = True) -> list[dict]:
 
 
 def _disk_bytes() -> int:
-    st = os.statvfs(os.environ.get("MINIKCTL_HOME") or "/")
+    try:
+        st = os.statvfs(os.environ.get("MINIKCTL_HOME") or "/")
+    except OSError:  # the state directory is not there yet
+        st = os.statvfs("/")
     return st.f_blocks * st.f_frsize
 
 
@@ -108,37 +145,100 @@ def _boot_id() -> str:
 
 
 class NodeAgent:
-    """Registers the Node (or refreshes it after a restart) and renews its Lease."""
+    """Registers the Node (or refreshes it after a restart), renews its Lease, and posts
+    its status again whenever the node lifecycle controller marked it not Ready (or the
+    last report is older than STATUS_REPORT_EVERY), as the kubelet does."""
 
-    def __init__(self, client, name: str, pod_cidr: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, config: NodeConfig, *, lease_seconds: int = LEASE_SECONDS,  # type: ignore[no-untyped-def]
+                 cluster_cidr: str | None = None, nodes_in_range: int = 1) -> None:
         self.client = client
-        self.name = name
-        self.pod_cidr = pod_cidr
+        self.config = config
+        self.name = config.name
+        self.lease_seconds = lease_seconds
+        # The kubelet renews its lease every quarter of its duration.
+        self.renew_every = min(RENEW_EVERY, lease_seconds / 4)
+        self.cluster_cidr = cluster_cidr
+        self.nodes_in_range = nodes_in_range  # sizes the slices of the cluster range
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reported = 0.0
+
+    @property
+    def pod_cidr(self) -> str:
+        return self.config.pod_cidr
+
+    def choose_pod_cidr(self) -> str:
+        """With a cluster range (several nodes, or a join without --pod-cidr), this node's
+        slice of it: the one it had, if still its own, else the first free one."""
+        if self.cluster_cidr is None:
+            return self.config.pod_cidr
+        import ipaddress
+
+        cluster = ipaddress.ip_network(self.cluster_cidr, strict=False)
+        mask = nodeconfig.node_mask(cluster, self.nodes_in_range)  # type: ignore[arg-type]
+        nodes, _ = self.client.list(kinds.by_kind("Node"))
+        mine = next((n for n in nodes if n["metadata"]["name"] == self.name), None)
+        others = [(n.get("spec") or {}).get("podCIDR") or "" for n in nodes if n["metadata"]["name"] != self.name]
+        had = ((mine or {}).get("spec") or {}).get("podCIDR") or ""
+        if had:
+            try:
+                net = ipaddress.ip_network(had, strict=False)
+                if net.prefixlen == mask and net.subnet_of(cluster) and \
+                        not any(net.overlaps(ipaddress.ip_network(o, strict=False)) for o in others if o):
+                    return str(net)
+            except (ValueError, TypeError):
+                pass
+        return nodeconfig.free_slice(cluster, others, mask)  # type: ignore[arg-type]
 
     def register(self) -> dict:
         kind = kinds.by_kind("Node")
-        wanted = node_object(self.name, self.pod_cidr)
+        self.config.pod_cidr = self.choose_pod_cidr()
+        wanted = node_object(self.config)
         try:
             node = self.client.create(wanted)
-            log.info("registered node %s", self.name)
+            log.info("registered node %s (pod CIDR %s)", self.name, self.pod_cidr)
         except errors.AlreadyExists:
             def refresh(node: dict) -> None:
                 node["metadata"].setdefault("labels", {}).update(wanted["metadata"]["labels"])
+                spec = node.setdefault("spec", {})
+                spec["podCIDR"], spec["podCIDRs"] = self.pod_cidr, [self.pod_cidr]
+                # Taints asked for on the command line are (re)added; others (cordon,
+                # the node controller's) stay as they are.
+                taints = list(spec.get("taints") or [])
+                for t in wanted["spec"].get("taints") or []:
+                    if not any(o.get("key") == t["key"] and o.get("effect") == t["effect"] for o in taints):
+                        taints.append(dict(t))
+                if taints:
+                    spec["taints"] = taints
             node, _ = self.client.modify(kind, "", self.name, refresh)
-            node = dict(node)
-            status = dict(wanted["status"])
-            # Keep transition times of conditions whose status did not change.
-            old = {c["type"]: c for c in (node.get("status") or {}).get("conditions") or []}
-            for c in status["conditions"]:
-                if old.get(c["type"], {}).get("status") == c["status"]:
-                    c["lastTransitionTime"] = old[c["type"]].get("lastTransitionTime", c["lastTransitionTime"])
-            node["status"] = status
-            node = self.client.update_status(node)
-            log.info("node %s is back", self.name)
+            node = self._post_status(dict(node), wanted["status"])
+            log.info("node %s is back (pod CIDR %s)", self.name, self.pod_cidr)
+        self._reported = time.monotonic()
         self.renew()
         return node
+
+    def _post_status(self, node: dict, status: dict) -> dict:
+        status = copy.deepcopy(status)
+        # Keep transition times of conditions whose status did not change.
+        old = {c["type"]: c for c in (node.get("status") or {}).get("conditions") or []}
+        for c in status["conditions"]:
+            if old.get(c["type"], {}).get("status") == c["status"]:
+                c["lastTransitionTime"] = old[c["type"]].get("lastTransitionTime", c["lastTransitionTime"])
+        node["status"] = status
+        return self.client.update_status(node)
+
+    def report_status(self) -> None:
+        """Post Ready=True again if someone (the node controller) says otherwise, or
+        if the last report is getting old."""
+        node = self.client.get(kinds.by_kind("Node"), "", self.name)
+        ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+        if ready.get("status") == "True" and time.monotonic() - self._reported < STATUS_REPORT_EVERY:
+            return
+        fresh = node_object(self.config)["status"]
+        self._post_status(node, fresh)
+        self._reported = time.monotonic()
+        if ready.get("status") != "True":
+            log.info("node %s: posted Ready status again", self.name)
 
     def renew(self) -> None:
         kind = kinds.by_kind("Lease")
@@ -147,22 +247,30 @@ class NodeAgent:
             def touch(lease: dict) -> None:
                 lease["spec"]["renewTime"] = now
                 lease["spec"]["holderIdentity"] = self.name
+                lease["spec"]["leaseDurationSeconds"] = self.lease_seconds
             self.client.modify(kind, "kube-node-lease", self.name, touch)
         except errors.NotFound:
             self.client.create({
                 "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                 "metadata": {"name": self.name, "namespace": "kube-node-lease", "ownerReferences": []},
-                "spec": {"holderIdentity": self.name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": now},
+                "spec": {"holderIdentity": self.name, "leaseDurationSeconds": self.lease_seconds, "renewTime": now},
             })
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="node-heartbeat", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"node-heartbeat-{self.name}", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.wait(RENEW_EVERY):
+        while not self._stop.wait(self.renew_every):
             try:
                 self.renew()
+                self.report_status()
+            except errors.NotFound:
+                # Someone deleted the Node: register it again, as the kubelet does.
+                try:
+                    self.register()
+                except Exception:  # noqa: BLE001
+                    log.exception("registering node %s again failed", self.name)
             except Exception:  # noqa: BLE001 - a missed heartbeat is retried on the next tick
                 log.exception("renewing the node lease failed")
 
