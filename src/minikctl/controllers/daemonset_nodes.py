@@ -1,0 +1,153 @@
+"""Which nodes a DaemonSet's pod belongs on, and how its pod is pinned there, after
+pkg/controller/daemon/util and NodeShouldRunDaemonPod:
+
+- the template's nodeName (if any), nodeSelector and required node affinity must match
+  the node (labels, and `metadata.name` through matchFields);
+- a taint with effect NoSchedule or NoExecute that the pod does not tolerate keeps a new
+  pod off the node; only an untolerated NoExecute taint evicts a running one;
+- every daemon pod tolerates what Kubernetes adds (not-ready, unreachable: NoExecute;
+  disk/memory/pid pressure, unschedulable: NoSchedule; network-unavailable for
+  hostNetwork pods), so it runs on nodes other pods avoid;
+- the pod is pinned to its node, as since Kubernetes 1.12, by a required node affinity
+  term `matchFields: metadata.name In [node]` (not spec.nodeName): the scheduler binds it.
+
+Pure functions over plain dicts.
+"""
+from __future__ import annotations
+
+import copy
+
+from minikctl.api import meta
+
+NAME_FIELD = "metadata.name"
+NO_SCHEDULE, NO_EXECUTE = "NoSchedule", "NoExecute"
+_DEFAULT_TOLERATIONS = (
+    ("node.kubernetes.io/not-ready", NO_EXECUTE),
+    ("node.kubernetes.io/unreachable", NO_EXECUTE),
+    ("node.kubernetes.io/disk-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/memory-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/pid-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/unschedulable", NO_SCHEDULE),
+)
+NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
+
+
+# -- the pod a daemon set runs ------------------------------------------------------------------
+
+def with_daemon_tolerations(spec: dict) -> dict:
+    """AddOrUpdateDaemonPodTolerations, on a copy of a pod spec."""
+    spec = copy.deepcopy(spec)
+    tolerations = list(spec.get("tolerations") or [])
+    wanted = list(_DEFAULT_TOLERATIONS)
+    if spec.get("hostNetwork"):
+        wanted.append((NETWORK_UNAVAILABLE, NO_SCHEDULE))
+    for key, effect in wanted:
+        toleration = {"key": key, "operator": "Exists", "effect": effect}
+        if not any(_same_toleration(t, toleration) for t in tolerations):
+            tolerations.append(toleration)
+    spec["tolerations"] = tolerations
+    return spec
+
+
+def _same_toleration(a: dict, b: dict) -> bool:
+    """MatchToleration: same key, operator, value and effect."""
+    return all((a.get(f) or "") == (b.get(f) or "") for f in ("key", "value", "effect")) \
+        and (a.get("operator") or "Equal") == (b.get("operator") or "Equal")
+
+
+def pin_to_node(spec: dict, node_name: str) -> None:
+    """ReplaceDaemonSetPodNodeNameNodeAffinity, in place: one required term naming the node."""
+    term = {"matchFields": [{"key": NAME_FIELD, "operator": "In", "values": [node_name]}]}
+    node_affinity = spec.setdefault("affinity", {}).setdefault("nodeAffinity", {})
+    required = node_affinity.setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+    required["nodeSelectorTerms"] = [term]
+
+
+def target_node(pod: dict) -> str | None:
+    """GetTargetNodeName: the node a pod is bound to, or pinned to by its affinity."""
+    spec = pod.get("spec") or {}
+    if spec.get("nodeName"):
+        return spec["nodeName"]
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    for term in required.get("nodeSelectorTerms") or []:
+        for req in term.get("matchFields") or []:
+            if req.get("key") == NAME_FIELD and req.get("operator") == "In" and len(req.get("values") or []) == 1:
+                return str(req["values"][0])
+    return None
+
+
+# -- does a node fit ----------------------------------------------------------------------------
+
+def should_run(template_spec: dict, node: dict) -> tuple[bool, bool]:
+    """NodeShouldRunDaemonPod: (should a pod be created there, may a running one stay)."""
+    spec = with_daemon_tolerations(template_spec)
+    if spec.get("nodeName") and spec["nodeName"] != meta.name_of(node):
+        return False, False
+    if not matches_node_selector(spec, node) or not matches_required_affinity(spec, node):
+        return False, False
+    taints = (node.get("spec") or {}).get("taints") or []
+    tolerations = spec.get("tolerations") or []
+    untolerated = [t for t in taints if t.get("effect") in (NO_SCHEDULE, NO_EXECUTE)
+                   and not any(tolerates(tol, t) for tol in tolerations)]
+    if untolerated:
+        return False, not any(t.get("effect") == NO_EXECUTE for t in untolerated)
+    return True, True
+
+
+def matches_node_selector(spec: dict, node: dict) -> bool:
+    labels = meta.labels_of(node)
+    return all(labels.get(k) == v for k, v in (spec.get("nodeSelector") or {}).items())
+
+
+def matches_required_affinity(spec: dict, node: dict) -> bool:
+    """Terms are ORed; within a term every expression (labels) and field (metadata.name)
+    must match; a term with neither matches nothing."""
+    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
+                .get("requiredDuringSchedulingIgnoredDuringExecution"))
+    if required is None:
+        return True
+    for term in required.get("nodeSelectorTerms") or []:
+        expressions, fields = term.get("matchExpressions") or [], term.get("matchFields") or []
+        if not expressions and not fields:
+            continue
+        labels = meta.labels_of(node)
+        if (all(_requirement_matches(r, labels) for r in expressions)
+                and all(_requirement_matches(r, {NAME_FIELD: meta.name_of(node)}) for r in fields)):
+            return True
+    return False
+
+
+def _requirement_matches(req: dict, values: dict) -> bool:
+    key, op, wanted = req.get("key", ""), req.get("operator"), [str(v) for v in req.get("values") or []]
+    present = key in values
+    if op == "In":
+        return present and values[key] in wanted
+    if op == "NotIn":
+        return not present or values[key] not in wanted
+    if op == "Exists":
+        return present
+    if op == "DoesNotExist":
+        return not present
+    if op in ("Gt", "Lt") and present and len(wanted) == 1:
+        try:
+            have, limit = int(values[key]), int(wanted[0])
+        except ValueError:
+            return False
+        return have > limit if op == "Gt" else have < limit
+    return False
+
+
+def tolerates(toleration: dict, taint: dict) -> bool:
+    """ToleratesTaint: an empty effect tolerates every effect; an empty key with Exists
+    tolerates every key; Equal (the default) compares the value too."""
+    if toleration.get("effect") and toleration.get("effect") != taint.get("effect"):
+        return False
+    operator = toleration.get("operator") or "Equal"
+    if not toleration.get("key"):
+        return operator == "Exists"
+    if toleration.get("key") != taint.get("key"):
+        return False
+    if operator == "Exists":
+        return True
+    return (toleration.get("value") or "") == (taint.get("value") or "")

@@ -1,0 +1,78 @@
+"""The claim binder: what a local-path provisioner and the PersistentVolume controller
+do together on a one-machine cluster. Every claim is bound as soon as it exists (the
+volume is a directory under the state directory that the kubelet creates on first
+mount, src/minikctl/kubelet/volumes.py), so a claim reads `Bound` with the capacity it
+asked for and its access modes, and a dynamically provisioned volume's name, pvc-<uid>.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+
+from minikctl import errors
+from minikctl.api import kinds, meta
+from minikctl.controllers.base import Clock, Controller, Informers
+
+log = logging.getLogger(__name__)
+
+BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
+BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
+
+
+class PersistentVolumeClaimBinder(Controller):
+    name = "persistentvolume-binder-controller"
+    kind = "PersistentVolumeClaim"
+
+    def __init__(self, client, informers: Informers, *, clock: Clock | None = None,  # type: ignore[no-untyped-def]
+                 recorder=None) -> None:
+        super().__init__(client, informers, clock=clock)
+        self.pvc_kind = kinds.by_kind("PersistentVolumeClaim")
+        self.primary.add_handler(lambda _t, obj, _old: self.enqueue(obj))
+
+    def sync(self, key: str) -> None:
+        cached = self.primary.get(key)
+        if cached is None or cached["metadata"].get("deletionTimestamp"):
+            return
+        if not _is_bound(cached):
+            self.bind(cached)
+        status = (cached.get("status") or {})
+        wanted = bound_status(cached)
+        if any(status.get(k) != v for k, v in wanted.items()):
+            claim = copy.deepcopy(cached)
+            claim["status"] = {**status, **wanted}
+            claim["metadata"].pop("resourceVersion", None)
+            try:
+                self.client.update_status(claim)
+            except errors.NotFound:
+                pass
+
+    def bind(self, claim: dict) -> None:
+        """Name the volume (spec.volumeName may be set once) and mark the binding done."""
+        uid = claim["metadata"]["uid"]
+
+        def set_volume(current: dict) -> None:
+            if current["metadata"].get("uid") != uid:
+                raise errors.NotFound(self.pvc_kind.resource, meta.name_of(claim))
+            current["spec"].setdefault("volumeName", f"pvc-{uid}")
+            annotations = current["metadata"].setdefault("annotations", {})
+            annotations[BIND_COMPLETED] = "yes"
+            annotations[BOUND_BY_CONTROLLER] = "yes"
+
+        try:
+            self.client.modify(self.pvc_kind, meta.namespace_of(claim), meta.name_of(claim), set_volume)
+        except errors.NotFound:
+            pass
+
+
+def _is_bound(claim: dict) -> bool:
+    annotations = claim["metadata"].get("annotations") or {}
+    return bool((claim.get("spec") or {}).get("volumeName")) and annotations.get(BIND_COMPLETED) == "yes"
+
+
+def bound_status(claim: dict) -> dict:
+    spec = claim.get("spec") or {}
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    status: dict = {"phase": "Bound", "accessModes": list(spec.get("accessModes") or [])}
+    if storage is not None:
+        status["capacity"] = {"storage": storage}
+    return status
