@@ -1,11 +1,21 @@
 """Splicing bytes between two TCP connections with asyncio protocols.
 
-Protocols, not streams: data_received hands each chunk (up to the transport's read size,
-256 KiB here) straight to the other side's transport.write, which sends at once when the
-socket can take it. Flow control is the transports' own: when one side's write buffer
-passes its high-water mark it pauses reading on the other side, and resumes below the
-low-water mark. Half-close is forwarded (EOF becomes write_eof on the peer); the pair is
-closed once both directions are done, and a reset on either side aborts the other.
+Protocols, not streams: data_received hands each chunk straight to the other side's
+transport.write, which sends at once when the socket can take it (one Python call per
+chunk, no task, no await). Flow control is the transports' own: when one side's write
+buffer passes its high-water mark it pauses reading on the other side, and resumes below
+the low-water mark. Half-close is forwarded (EOF becomes write_eof on the peer); once
+both directions have ended the pair is closed (close() sends the last FIN, so the second
+direction costs no shutdown call), and a reset on either side aborts the other.
+
+Measured (bench/proxy.py; profile notes in bench/results/proxy-*.md): per proxied
+connection the kernel's loopback work (connect, write, shutdown, close) is about four
+fifths of the proxy's CPU, so what is left to save is Python per chunk and per
+connection: no get_extra_info("socket") (each builds a socket object with a getsockname
+call), no setsockopt(TCP_NODELAY) (uvloop and asyncio set it on every TCP transport
+already), the loop passed in rather than looked up (get_running_loop calls getpid). A
+relay with os.splice between the sockets was tried: zero-copy does not pay for chunks
+this small (same CPU per request as this one); a thread per direction costs twice as much.
 """
 from __future__ import annotations
 
@@ -17,7 +27,6 @@ from collections.abc import Callable, Iterable
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 256 * 1024
 HIGH_WATER = 1024 * 1024
 _LINGER_RESET = struct.pack("ii", 1, 0)
 
@@ -33,19 +42,6 @@ def reset(transport: asyncio.BaseTransport) -> None:
     transport.abort()
 
 
-def _tune(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-    if hasattr(transport, "max_size"):
-        transport.max_size = READ_SIZE  # type: ignore[attr-defined]
-    if isinstance(transport, asyncio.WriteTransport):
-        transport.set_write_buffer_limits(high=HIGH_WATER)
-
-
 class Half(asyncio.Protocol):
     """One side of a spliced pair."""
 
@@ -55,33 +51,35 @@ class Half(asyncio.Protocol):
         self.peer: Half | None = None
         self.eof = False
         self.closed = False
-        self.pending: list[bytes] = []  # read before the peer exists (the server side)
+        self.pending: list[bytes] = []  # read before the peer is attached
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        _tune(transport)
+        transport.set_write_buffer_limits(high=HIGH_WATER)  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         peer = self.peer
-        if peer is None or peer.transport is None:
+        if peer is not None and self.pair.attached:
+            peer.transport.write(data)  # type: ignore[union-attr]
+        else:
             self.pending.append(data)
-            return
-        peer.transport.write(data)
 
     def eof_received(self) -> bool:
         self.eof = True
         peer = self.peer
-        if peer is not None and peer.transport is not None and not peer.closed:
+        if peer is None or not self.pair.attached or peer.closed:
+            return True  # attach_backend forwards it; a closed peer needs nothing
+        if peer.eof:
+            self.pair.close()  # both directions done: close() sends the peer its FIN
+        else:
             try:
-                peer.transport.write_eof()
+                peer.transport.write_eof()  # type: ignore[union-attr]
             except (OSError, RuntimeError):
                 pass
-            if peer.eof:
-                self.pair.close()
         return True  # keep the other direction open (half-close)
 
     def pause_writing(self) -> None:
-        if self.peer is not None and self.peer.transport is not None:
+        if self.peer is not None and self.peer.transport is not None and not self.peer.closed:
             self.peer.transport.pause_reading()
 
     def resume_writing(self) -> None:
@@ -108,6 +106,7 @@ class Pair:
         self.client.peer, self.backend.peer = self.backend, self.client
         self._on_close = on_close
         self._done = False
+        self.attached = False  # both connected and relaying
 
     def close(self) -> None:
         for half in (self.client, self.backend):
@@ -121,15 +120,28 @@ class Pair:
                 self._on_close(self)
 
     def attach_backend(self) -> None:
-        """The backend is connected: flush what the client sent meanwhile, read on."""
-        assert self.client.transport is not None and self.backend.transport is not None
-        for chunk in self.client.pending:
-            self.backend.transport.write(chunk)
-        self.client.pending.clear()
-        if self.client.eof:
-            self.backend.transport.write_eof()
-        if not self.client.closed:
-            self.client.transport.resume_reading()
+        """The backend is connected: flush what either side sent meanwhile, relay on.
+        A client that went away during the connect takes the backend connection with it."""
+        client, backend = self.client, self.backend
+        assert client.transport is not None and backend.transport is not None
+        if client.closed:
+            if not backend.closed:
+                backend.transport.close()
+            return
+        if backend.closed:
+            return  # its connection_lost has closed the client
+        self.attached = True
+        for half in (client, backend):
+            peer = half.peer
+            assert peer is not None and peer.transport is not None
+            for chunk in half.pending:
+                peer.transport.write(chunk)
+            half.pending.clear()
+        for half in (client, backend):
+            if half.eof:
+                half.eof_received()
+        if not client.closed and not client.eof:
+            client.transport.resume_reading()  # type: ignore[attr-defined]
 
 
 async def connect_backend(loop: asyncio.AbstractEventLoop, pair: Pair, candidates: Iterable[tuple[str, int]],
