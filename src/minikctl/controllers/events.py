@@ -4,10 +4,17 @@ so `describe` and `get events` show "Scaled up replica set web-5d8f6c7b9 from 0 
 Best effort, as Kubernetes' recorder: a failure to record is logged, never raised. As
 Kubernetes' EventBroadcaster, the manager writes them from one background thread
 (EventSink), so recording never slows a sync down; without a sink (unit tests) they
-are written at once. (Kubernetes also aggregates repeats into one with a count: not yet.)
+are written at once.
+
+Repeats are folded as client-go's EventCorrelator folds them: the same event (object,
+source, type, reason, message) again bumps `count` and `lastTimestamp` of the first
+one instead of creating another; and once an object has had 10 events of one reason
+with different messages within 10 minutes, the next ones become a single
+"(combined from similar events): ..." event that counts up.
 """
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -83,10 +90,83 @@ class EventSink:
 
 
 def write(client, event: dict) -> None:  # type: ignore[no-untyped-def]
-    try:
-        client.create(event)
-    except Exception as exc:  # noqa: BLE001 - events must never break anything
-        log.debug("could not record event %s: %s", event.get("reason"), exc)
+    CORRELATOR.write(client, event)
+
+
+MAX_LRU = 4096
+AGGREGATE_MAX_EVENTS = 10
+AGGREGATE_INTERVAL = 600.0
+COMBINED = "(combined from similar events): "
+
+
+def _object_key(event: dict) -> tuple:
+    inv, src = event.get("involvedObject") or {}, event.get("source") or {}
+    return (src.get("component"), src.get("host"), inv.get("kind"), inv.get("namespace"), inv.get("name"),
+            inv.get("fieldPath"), inv.get("uid"), inv.get("apiVersion"), event.get("type"), event.get("reason"))
+
+
+class EventCorrelator:
+    """client-go's EventAggregator + eventLogger: decides, per event, whether to create
+    it or to bump the count of one already written. Keys live in bounded LRU caches."""
+
+    def __init__(self, *, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._aggregates: collections.OrderedDict[tuple, tuple[set[str], float]] = collections.OrderedDict()
+        self._written: collections.OrderedDict[tuple, tuple[str, str]] = collections.OrderedDict()
+
+    def correlate(self, event: dict) -> tuple[dict, tuple]:
+        """The event to record (maybe the combined one) and its dedupe key."""
+        agg_key, message = _object_key(event), event.get("message") or ""
+        now = self._clock()
+        with self._lock:
+            messages, last = self._aggregates.pop(agg_key, (set(), now))
+            if now - last > AGGREGATE_INTERVAL:
+                messages = set()
+            messages.add(message)
+            self._aggregates[agg_key] = (messages, now)
+            _trim(self._aggregates)
+            if len(messages) < AGGREGATE_MAX_EVENTS:
+                return event, agg_key + (message,)
+        combined = dict(event, message=COMBINED + message)
+        return combined, agg_key + (COMBINED,)
+
+    def write(self, client, event: dict) -> None:  # type: ignore[no-untyped-def]
+        from minikctl.api import kinds
+
+        event, key = self.correlate(event)
+        with self._lock:
+            seen = self._written.get(key)
+        if seen is not None:
+            name, namespace = seen
+
+            def bump(ev: dict) -> None:
+                ev["count"] = int(ev.get("count") or 1) + 1
+                ev["lastTimestamp"] = event.get("lastTimestamp")
+                ev["message"] = event.get("message")
+            try:
+                client.modify(kinds.by_kind("Event"), namespace, name, bump)
+                return
+            except Exception as exc:  # noqa: BLE001 - gone (expired) or unreachable: write a new one
+                log.debug("could not update event %s: %s", name, exc)
+        try:
+            created = client.create(event)
+        except Exception as exc:  # noqa: BLE001 - events must never break anything
+            log.debug("could not record event %s: %s", event.get("reason"), exc)
+            return
+        with self._lock:
+            self._written[key] = (created["metadata"]["name"], created["metadata"].get("namespace") or "default")
+            self._written.move_to_end(key)
+            _trim(self._written)
+
+
+def _trim(cache: collections.OrderedDict) -> None:
+    while len(cache) > MAX_LRU:
+        cache.popitem(last=False)
+
+
+# One per process, as client-go's broadcaster keeps one correlator for all its recorders.
+CORRELATOR = EventCorrelator()
 
 
 class EventRecorder:

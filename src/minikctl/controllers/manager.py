@@ -188,6 +188,9 @@ def _add_batch_controllers(manager: ControllerManager, client, *, clock, recorde
     from minikctl.controllers.job import JobController
     from minikctl.controllers.job_ttl import TTLAfterFinishedController
 
+    from minikctl.controllers.eventttl import EventTTLController
+
     for controller in (JobController, CronJobController, TTLAfterFinishedController):
         events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
         manager.add(controller(client, manager, clock=clock, recorder=events))
+    manager.add(EventTTLController(client, manager, clock=clock))
