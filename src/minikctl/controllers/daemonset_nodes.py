@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 
 from minikctl.api import meta
+from minikctl.api.tolerations import tolerates
 
 NAME_FIELD = "metadata.name"
 NO_SCHEDULE, NO_EXECUTE = "NoSchedule", "NoExecute"
@@ -136,18 +137,3 @@ def _requirement_matches(req: dict, values: dict) -> bool:
             return False
         return have > limit if op == "Gt" else have < limit
     return False
-
-
-def tolerates(toleration: dict, taint: dict) -> bool:
-    """ToleratesTaint: an empty effect tolerates every effect; an empty key with Exists
-    tolerates every key; Equal (the default) compares the value too."""
-    if toleration.get("effect") and toleration.get("effect") != taint.get("effect"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if not toleration.get("key"):
-        return operator == "Exists"
-    if toleration.get("key") != taint.get("key"):
-        return False
-    if operator == "Exists":
-        return True
-    return (toleration.get("value") or "") == (taint.get("value") or "")
