@@ -12,6 +12,7 @@
     openapi.py     /openapi/v3 from schemas/
     resources.py   collections and objects: list, create, get, replace, delete, status
     watch.py       ?watch=true streams
+    cacher.py      the watch cache: one shared store watch per resource, events encoded once
     patch.py       JSON, merge and strategic merge patches
     apply.py       server-side apply (apply-patch+yaml): managedFields and conflicts
     managed.py     field managers and FieldsV1

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from http.server import BaseHTTPRequestHandler
 
     from minikctl.api.handler import Api
+    from minikctl.server.cacher import WatchCache
 
 JSON = "application/json"
 
@@ -34,6 +35,7 @@ class ServerContext:
     home: str
     address: str  # host:port as clients reach it (discovery's serverAddressByClientCIDRs)
     stopping: threading.Event = field(default_factory=threading.Event)  # set by ApiServer.stop()
+    watches: "WatchCache | None" = None  # the shared watches (cacher.py), set by ApiServer.start()
 
 
 class Exchange:
@@ -137,6 +139,14 @@ class Exchange:
             return
         w = self._h.wfile
         w.write(b"%x\r\n%s\r\n" % (len(data), data))
+        w.flush()
+
+    def write_chunks(self, parts: list[bytes]) -> None:
+        """Several chunks (one event each), sent and flushed together."""
+        if not parts:
+            return
+        w = self._h.wfile
+        w.write(b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts if p))
         w.flush()
 
     def hang_up(self) -> None:

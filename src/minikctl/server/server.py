@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from minikctl.server import auth, decoding, dispatch, tls
 from minikctl.server import status as statuses
+from minikctl.server.cacher import WatchCache
 from minikctl.server.exchange import Exchange, ServerContext
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class ApiServer:
         self.port = httpd.server_address[1]
         httpd.ssl_context = tls.server_context(pki)
         httpd.authenticator = auth.Authenticator(self.token)
-        httpd.ctx = ServerContext(self.api, self.home, self.url.split("//", 1)[1])
+        httpd.ctx = ServerContext(self.api, self.home, self.url.split("//", 1)[1], watches=WatchCache(self.api))
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="minikctl-apiserver", daemon=True)
@@ -100,6 +101,8 @@ class ApiServer:
         if httpd is None:
             return
         httpd.ctx.stopping.set()  # ends watches and log streams
+        if httpd.ctx.watches is not None:
+            httpd.ctx.watches.close()
         httpd.shutdown()
         httpd.close_connections()
         httpd.server_close()

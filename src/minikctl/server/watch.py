@@ -6,9 +6,12 @@ changes after it (410 Expired, as an ERROR event, when that revision was compact
 clients relist). `sendInitialEvents=true` adds the initial-events-end BOOKMARK of the
 watch-list protocol. Events are Table rows when the Accept header asks for Tables.
 
-The api layer's watch blocks between events, so it runs in its own thread feeding a
-queue; the request thread waits on that queue in short steps, so it notices a client that
-hung up, the server stopping, the deadline (timeoutSeconds) and when to send a BOOKMARK.
+Events come from the server's shared watch of the resource (cacher.py: read from the
+store once, encoded once per format, whatever the number of watchers); a watch from a
+revision the cache does not hold reads the store itself, through the api layer's watch in
+its own thread feeding a queue. Either way the request thread waits in short steps, so it
+notices a client that hung up, the server stopping, the deadline (timeoutSeconds) and
+when to send a BOOKMARK.
 """
 from __future__ import annotations
 
@@ -21,20 +24,24 @@ from typing import Any
 from minikctl import errors
 from minikctl.api.kinds import Kind
 from minikctl.server import table
+from minikctl.server.cacher import Behind, CachedEvent, Cacher
 from minikctl.server.exchange import Exchange
 from minikctl.server.routes import Target
 
 DEFAULT_TIMEOUT = 1800  # seconds; kube-apiserver picks 30-60 min for watches without one
 BOOKMARK_EVERY = 30.0  # seconds without events before a BOOKMARK (when the client allows them)
 _STEP = 0.25  # how often an idle watch checks on its client
+_BATCH = 256  # events written per flush at most
 _END = object()
 
 
 class _Encoder:
-    """Events as the client asked for them: full objects, Table rows or metadata only."""
+    """Events as the client asked for them: full objects, Table rows or metadata only.
+    `key` names the format: watchers with equal keys get the very same bytes."""
 
     def __init__(self, kind: Kind, view: str | None, include: str) -> None:
         self.kind, self.view, self.include = kind, view, include
+        self.key = (view, include if view == table.TABLE else None)
 
     def event(self, type_: str, obj: dict) -> bytes:
         if type_ in ("ERROR", "BOOKMARK"):
@@ -57,7 +64,7 @@ class _Encoder:
 
 def serve(ex: Exchange, t: Target) -> None:
     label, field = ex.query.get("labelSelector") or None, ex.query.get("fieldSelector") or None
-    ex.api._matcher(t.kind, label, field)  # bad selectors: 400 before the stream starts
+    match = ex.api._matcher(t.kind, label, field)  # bad selectors: 400 before the stream starts
     timeout = ex.int_param("timeoutSeconds") or DEFAULT_TIMEOUT
     rv_param = ex.query.get("resourceVersion") or "0"
     send_initial = ex.flag("sendInitialEvents")
@@ -69,11 +76,11 @@ def serve(ex: Exchange, t: Target) -> None:
     enc = _Encoder(t.kind, table.wanted_view(ex.accept), ex.query.get("includeObject") or "Metadata")
     ex.start_stream("application/json")
     try:
-        for obj in initial:
-            ex.write_chunk(enc.event("ADDED", obj))
+        for first in range(0, len(initial), _BATCH):
+            ex.write_chunks([enc.event("ADDED", obj) for obj in initial[first:first + _BATCH]])
         if send_initial:
             ex.write_chunk(enc.bookmark(since, initial_end=True))
-        _stream(ex, t, enc, since, label, field, timeout, bookmarks=ex.flag("allowWatchBookmarks"))
+        _stream(ex, _Filter(t, match, label, field), enc, since, timeout, bookmarks=ex.flag("allowWatchBookmarks"))
     except OSError:
         ex.hang_up()  # the client went away mid-stream
         return
@@ -87,43 +94,135 @@ def _revision(value: str) -> int:
         raise errors.BadRequest(f'resourceVersion: Invalid value: "{value}": must be an integer') from None
 
 
-def _stream(ex: Exchange, t: Target, enc: _Encoder, since: int, label: str | None, field: str | None,
-            timeout: int, *, bookmarks: bool) -> None:
-    events: queue.Queue = queue.Queue(maxsize=10000)
-    stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(ex, t, since, label, field, timeout, stop, events),
-                                name="minikctl-watch", daemon=True)
-    producer.start()
+class _Filter:
+    """What one watch wants: its target's namespace and selectors."""
+
+    def __init__(self, t: Target, match: Any, label: str | None, field: str | None) -> None:
+        self.t, self.match, self.label, self.field = t, match, label, field
+
+    def wants(self, event: CachedEvent) -> bool:
+        if self.t.namespace and event.namespace != self.t.namespace:
+            return False
+        return self.match is None or self.match(event.object)
+
+
+def _stream(ex: Exchange, want: _Filter, enc: _Encoder, since: int, timeout: int, *, bookmarks: bool) -> None:
+    """Events after `since` until the deadline, from the shared cache (or, when it cannot
+    serve this watch, from the store), each batch written as one flush."""
     deadline = time.monotonic() + timeout
-    last_rv, last_sent = since, time.monotonic()
+    seen, last_sent = since, time.monotonic()  # seen: every event up to it was sent or filtered out
+    source = _open(ex, want, since, deadline)
     try:
         while time.monotonic() < deadline and not ex.ctx.stopping.is_set():
             try:
-                item = events.get(timeout=_STEP)
-            except queue.Empty:
+                batch = source.next(_STEP)
+            except Behind:  # the cache cannot serve us (any more): go on from the store, exactly
+                source.close()
+                source = _FromStore(ex, want, seen, deadline)
+                continue
+            except _Ended:
+                return
+            except Exception as exc:  # noqa: BLE001 - the store's error (410 Gone...) as an ERROR event
+                ex.write_chunk(enc.event("ERROR", _error_status(exc)))
+                return
+            if not batch:
                 if ex.client_gone():
                     return
                 if bookmarks and time.monotonic() - last_sent > BOOKMARK_EVERY:
-                    ex.write_chunk(enc.bookmark(last_rv))
+                    ex.write_chunk(enc.bookmark(seen))
                     last_sent = time.monotonic()
                 continue
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                ex.write_chunk(enc.event("ERROR", _error_status(item)))
-                return
-            type_, obj = item
-            ex.write_chunk(enc.event(type_, obj))
-            last_rv = max(last_rv, _rv_of(obj))
-            last_sent = time.monotonic()
+            out = []
+            for event in batch:
+                seen = max(seen, event.revision)
+                if source.filtered or want.wants(event):
+                    out.append(event.encoded(enc.key, enc.event))
+            if out:
+                ex.write_chunks(out)
+                last_sent = time.monotonic()
     finally:
-        stop.set()
+        source.close()
 
 
-def _produce(ex: Exchange, t: Target, since: int, label: str | None, field: str | None, timeout: int,
-             stop: threading.Event, out: queue.Queue) -> None:
+class _Ended(Exception):
+    """The store watch ended (its timeout)."""
+
+
+def _open(ex: Exchange, want: _Filter, since: int, deadline: float) -> "_FromCache | _FromStore":
+    watches = getattr(ex.ctx, "watches", None)
+    cacher = watches.cacher(want.t.kind, since) if watches is not None else None
+    if cacher is not None:
+        try:
+            return _FromCache(cacher, cacher.position(since))
+        except Behind:
+            pass
+    return _FromStore(ex, want, since, deadline)
+
+
+class _FromCache:
+    """This watch's position in the shared cache of its resource."""
+
+    filtered = False  # the cache holds every namespace's events: the watch filters
+
+    def __init__(self, cacher: Cacher, seq: int) -> None:
+        self._cacher, self._seq = cacher, seq
+
+    def next(self, timeout: float) -> list[CachedEvent]:
+        batch, self._seq = self._cacher.read(self._seq, timeout)
+        return batch
+
+    def close(self) -> None:
+        pass
+
+
+class _FromStore:
+    """This watch's own read of the store's change log (the api layer's watch, in a
+    thread feeding a queue): for revisions the cache does not hold."""
+
+    filtered = True  # the api layer's watch filters by namespace and selectors
+
+    def __init__(self, ex: Exchange, want: _Filter, since: int, deadline: float) -> None:
+        self._events: queue.Queue = queue.Queue(maxsize=10000)
+        self._stop = threading.Event()
+        timeout = max(1, int(deadline - time.monotonic() + 0.999))
+        threading.Thread(target=_produce, args=(ex, want, since, timeout, self._stop, self._events),
+                         name="minikctl-watch", daemon=True).start()
+
+    def next(self, timeout: float) -> list[CachedEvent]:
+        try:
+            item = self._events.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        out: list[CachedEvent] = []
+        while True:
+            if item is _END:
+                if out:
+                    self._events.put(item)  # after this batch
+                    return out
+                raise _Ended()
+            if isinstance(item, BaseException):
+                if out:
+                    self._events.put(item)
+                    return out
+                raise item
+            type_, obj = item
+            out.append(CachedEvent(type_, obj, _rv_of(obj)))
+            if len(out) >= _BATCH:
+                return out
+            try:
+                item = self._events.get_nowait()
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def _produce(ex: Exchange, want: _Filter, since: int, timeout: int, stop: threading.Event,
+             out: queue.Queue) -> None:
     try:
-        for item in ex.api.watch(t.kind, t.namespace, since, label_selector=label, field_selector=field,
+        t = want.t
+        for item in ex.api.watch(t.kind, t.namespace, since, label_selector=want.label, field_selector=want.field,
                                  timeout=timeout, stop=stop):
             while not stop.is_set():
                 try:
