@@ -33,6 +33,7 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,10 +262,7 @@ class ServiceProxy:
     async def _connect(self, pair: relay.Pair, bal: table.Balancer, first: tuple[str, int]) -> None:
         loop = self._aloop
         assert loop is not None
-        candidates = [first]
-        if bal.affinity_timeout is None:  # with affinity, the pinned backend or nothing
-            candidates += bal.alternatives({first})
-        used = await relay.connect_backend(loop, pair, candidates, self.connect_timeout)
+        used = await relay.connect_backend(loop, pair, _candidates(bal, first), self.connect_timeout)
         if used is None:
             if pair.client.transport is not None and not pair.client.closed:
                 relay.reset(pair.client.transport)
@@ -412,6 +410,14 @@ class _UdpSession(asyncio.DatagramProtocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _candidates(bal: table.Balancer, first: tuple[str, int]) -> Iterator[tuple[str, int]]:
+    """The chosen backend, then (only if it refuses) the others; with affinity, the
+    pinned backend or nothing."""
+    yield first
+    if bal.affinity_timeout is None:
+        yield from bal.alternatives({first})
 
 
 def _connection_budget() -> int:
