@@ -3,7 +3,8 @@
 `status` follows the object live through the store's watch and prints kubectl's
 message on every change until the rollout is done, the progress deadline passes (exit
 1) or --timeout ends the wait. `history`/`undo` work from a Deployment's ReplicaSets
-(cli/rollout_history.py); `restart` stamps the pod template with
+(cli/rollout_history.py), a DaemonSet's or StatefulSet's ControllerRevisions
+(cli/rollout_revisions.py); `restart` stamps the pod template with
 `kubectl.kubernetes.io/restartedAt`; `pause`/`resume` flip spec.paused. Each command
 acts on every object its arguments name and reports the ones it could not act on.
 """

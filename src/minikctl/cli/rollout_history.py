@@ -5,8 +5,8 @@ Each ReplicaSet the Deployment controls carries the revision it was created for
 (`deployment.kubernetes.io/revision`) and, optionally, why (`kubernetes.io/change-cause`).
 Undo copies a ReplicaSet's pod template (without its `pod-template-hash` label) back
 into the Deployment, with the ReplicaSet's annotations, and the Deployment controller
-does the rest. DaemonSets and StatefulSets keep their history in ControllerRevisions,
-which minikctl does not store yet.
+does the rest. DaemonSets and StatefulSets keep their history in ControllerRevisions
+(cli/rollout_revisions.py).
 """
 from __future__ import annotations
 
@@ -28,13 +28,18 @@ HISTORY_KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 
 
 def check_kind(kind: Any, what: str) -> None:
-    """Only Deployments have a history minikctl can show (or roll back to)."""
+    """Deployments, DaemonSets and StatefulSets have a history (and can be rolled back)."""
     if kind.kind not in HISTORY_KINDS:
         raise errors.MinikctlError(f'no {what} has been implemented for "{group_kind(kind)}"')
-    if kind.kind != "Deployment":
-        raise errors.MinikctlError(
-            f"the rollout history of {kind.resource} is kept in ControllerRevisions, which minikctl does not "
-            "store yet: only deployments have a history to show or roll back to")
+
+
+def _revisions(obj: dict) -> Any:
+    """DaemonSets and StatefulSets keep their history in ControllerRevisions."""
+    if obj.get("kind") in ("DaemonSet", "StatefulSet"):
+        from minikctl.cli import rollout_revisions
+
+        return rollout_revisions
+    return None
 
 
 def replicasets(client: Any, deployment: dict) -> list[dict]:
@@ -61,7 +66,10 @@ def _revision(rs: dict) -> int | None:
 
 
 def by_revision(client: Any, deployment: dict) -> dict[int, dict]:
-    """revision -> ReplicaSet (a later ReplicaSet wins a duplicated revision, as in kubectl's map)."""
+    """revision -> ReplicaSet (a later ReplicaSet wins a duplicated revision, as in kubectl's map);
+    for a DaemonSet or StatefulSet, revision -> the object as it was at that revision."""
+    if (other := _revisions(deployment)) is not None:
+        return other.applied_by_revision(client, deployment)  # type: ignore[no-any-return]
     out: dict[int, dict] = {}
     for rs in replicasets(client, deployment):
         rev = _revision(rs)
@@ -83,6 +91,8 @@ def view_history(client: Any, deployment: dict, revision: int) -> str:
     """What `rollout history` prints after the object's name (ViewHistory)."""
     from minikctl.cli.printers import tabwriter
 
+    if (other := _revisions(deployment)) is not None:
+        return other.view_history(client, deployment, revision)  # type: ignore[no-any-return]
     history = by_revision(client, deployment)
     if not history:
         return "No rollout history found."
@@ -138,6 +148,8 @@ def rollback_target(client: Any, deployment: dict, to_revision: int) -> dict:
 
 def rollback(client: Any, kind: Any, deployment: dict, to_revision: int, dry_run: str) -> str:
     """Roll the Deployment back; the operation kubectl prints after its name."""
+    if (other := _revisions(deployment)) is not None:
+        return other.rollback(client, kind, deployment, to_revision, dry_run)  # type: ignore[no-any-return]
     md = deployment["metadata"]
     rs = rollback_target(client, deployment, to_revision)
     if dry_run == "client":

@@ -72,17 +72,18 @@ def revision_name(prefix: str, hash_: str) -> str:
 
 def new_revision(owner: dict, data: dict, number: int, collision_count: int | None) -> dict:
     """NewControllerRevision: labelled as the template (so the owner's selector finds
-    it) plus the hash label, controlled by the owner."""
+    it) plus the hash label, annotated as the owner, controlled by the owner."""
     template_labels = (((owner.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
     hash_ = hash_revision(data, collision_count)
     md = owner["metadata"]
-    return {
-        "apiVersion": "apps/v1", "kind": "ControllerRevision",
-        "metadata": {"name": revision_name(md["name"], hash_), "namespace": md.get("namespace", "default"),
-                     "labels": {**template_labels, HASH_LABEL: hash_},
-                     "ownerReferences": [ownership.controller_ref(owner)]},
-        "data": data, "revision": number,
-    }
+    revision_md = {"name": revision_name(md["name"], hash_), "namespace": md.get("namespace", "default"),
+                   "labels": {**template_labels, HASH_LABEL: hash_},
+                   "ownerReferences": [ownership.controller_ref(owner)]}
+    if md.get("annotations"):
+        # The owner's annotations are copied, so a revision keeps its change-cause.
+        revision_md["annotations"] = dict(md["annotations"])
+    return {"apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": revision_md,
+            "data": data, "revision": number}
 
 
 def number_of(revision: dict) -> int:

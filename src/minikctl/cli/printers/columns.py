@@ -273,12 +273,30 @@ CRONJOB = (
 )
 
 
+def _revision_controller(revision: dict, ctx: Context) -> str:
+    """`daemonset.apps/agent`: the controller's kind.group/name, lower-cased as kubectl does."""
+    ref = next((r for r in meta(revision).get("ownerReferences") or [] if r.get("controller")), None)
+    if ref is None:
+        return NONE
+    group = (ref.get("apiVersion") or "").rpartition("/")[0]
+    kind = f"{ref.get('kind', '')}.{group}" if group else ref.get("kind", "")
+    return f"{kind.lower()}/{ref.get('name', '')}"
+
+
+CONTROLLERREVISION = (
+    NAME,
+    Column("Controller", 0, _revision_controller),
+    Column("Revision", 0, lambda o, c: str(as_int(o.get("revision")))),
+    AGE,
+)
+
 _WORKLOADS: dict[str, tuple[Column, ...]] = {
     "Pod": POD,
     "Deployment": DEPLOYMENT,
     "ReplicaSet": REPLICASET,
     "DaemonSet": DAEMONSET,
     "StatefulSet": STATEFULSET,
+    "ControllerRevision": CONTROLLERREVISION,
     "Job": JOB,
     "CronJob": CRONJOB,
 }
