@@ -1,7 +1,6 @@
 """`minikctl daemon`: the control plane and a node agent in one process.
 
 - node: registers this machine as a Node and keeps its Lease (heartbeat) fresh
-- binder: until the scheduler exists, binds pending pods to the local node
 - runner: wiring — client, controllers, kubelet, node heartbeats; runs until signalled
 - process: start/stop/status of a background daemon (pid file, log file)
 """

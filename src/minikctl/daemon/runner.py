@@ -1,5 +1,5 @@
-"""Wiring the daemon: one client on the store, the controller manager, the local
-binder, the kubelet with the process runtime, and the node heartbeat. Runs in the
+"""Wiring the daemon: one client on the store, the controller manager, the
+scheduler, the kubelet with the process runtime, and the node heartbeat. Runs in the
 foreground until SIGTERM/SIGINT (pods keep running) or SIGUSR1 (pods are stopped
 gracefully first: `minikctl down`)."""
 from __future__ import annotations
@@ -41,10 +41,10 @@ class Daemon:
 
     def build(self) -> None:
         from minikctl.controllers import manager as controllers
-        from minikctl.daemon.binder import LocalBinder
         from minikctl.daemon.node import NodeAgent
         from minikctl.kubelet.kubelet import Kubelet
         from minikctl.runtime.process import ProcessRuntime
+        from minikctl.scheduler import scheduler as scheduling
 
         self.node = NodeAgent(self.client, self.node_name, self.pod_cidr)
         self.manager = controllers.build(self.client)
@@ -56,7 +56,7 @@ class Daemon:
         services, endpoints = self.manager.informer("Service"), self.manager.informer("Endpoints")
         self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints)
         self.dns = DnsServer(self.client, services=services, endpoints=endpoints)
-        self.binder = LocalBinder(self.client, self.manager.informer("Pod"), self.node_name)
+        self.scheduler = scheduling.build(self.client, self.manager)  # on the shared informers
         self.runtime = ProcessRuntime(self.home)
         self.kubelet = Kubelet(self.client, self.runtime, node_name=self.node_name, home=self.home,
                                pod_cidr=self.pod_cidr)
@@ -77,7 +77,7 @@ class Daemon:
             self.dns.start()
         except OSError as exc:  # port 53 needs root, and the address may be taken
             log.warning("cluster DNS not started on %s:53: %s", self.dns.address, exc)
-        self.binder.start()
+        self.scheduler.start()
         self.node.start()
         process.write_state(self.home, node=self.node_name, pod_cidr=self.pod_cidr,
                             api_url=self.api_server.url, kubeconfig=self.api_server.kubeconfig)
@@ -103,7 +103,7 @@ class Daemon:
         if self.api_server is not None:
             self.api_server.stop()
         self.node.stop()
-        self.binder.stop()
+        self.scheduler.stop()
         self.dns.stop()
         self.proxy.stop()
         self.manager.stop()
