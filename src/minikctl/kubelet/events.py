@@ -12,7 +12,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable
 
 from minikctl.api import kinds
@@ -73,7 +72,8 @@ class Recorder:
                 return
             except Exception:  # noqa: BLE001 - gone (expired): create it again
                 pass
-        name = f"{md['name']}.{uuid.uuid4().hex[:16]}"
+        # Kubernetes' "<object>.<unix nanoseconds in hex>": names sort in recording order.
+        name = f"{md['name']}.{time.time_ns():x}"
         involved = {"apiVersion": "v1", "kind": "Pod", "name": md["name"], "namespace": md.get("namespace"),
                     "uid": md.get("uid"), "resourceVersion": md.get("resourceVersion")}
         if field:
