@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 VERBS = ("apply", "create", "get", "describe", "delete", "label", "annotate", "explain",
          "logs", "exec", "scale", "rollout", "wait", "top", "events", "port_forward", "service",
-         "daemon", "down", "image", "kubeconfig", "api_resources", "version")
+         "daemon", "down", "image", "kubeconfig", "api_resources", "version",
+         "cordon", "uncordon", "drain")
 
 _VERBOSE = re.compile(r"^(-v|--verbose|--v=\d+|-v=?\d+)$")
 

@@ -19,9 +19,10 @@ STATE_FILE = "daemon.json"
 LOG_FILE = "daemon.log"
 
 
-def read_state(home: str) -> dict | None:
-    """The running daemon's record, or None if no daemon runs (stale records are removed)."""
-    path = os.path.join(home, STATE_FILE)
+def read_state(home: str, state_file: str = STATE_FILE) -> dict | None:
+    """The running daemon's record, or None if no daemon runs (stale records are removed).
+    A node agent joined with `daemon --join` keeps its own record (agent_state_file)."""
+    path = os.path.join(home, state_file)
     try:
         with open(path) as f:
             state = json.load(f)
@@ -37,26 +38,37 @@ def read_state(home: str) -> dict | None:
     return state
 
 
-def write_state(home: str, **fields: object) -> None:
+def write_state(home: str, state_file: str = STATE_FILE, **fields: object) -> None:
     pid = os.getpid()
     state = {"pid": pid, "start_ticks": start_ticks(pid), "started_at": time.time(), **fields}
-    tmp = os.path.join(home, STATE_FILE + ".tmp")
+    path = os.path.join(home, state_file)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(state, f)
-    os.replace(tmp, os.path.join(home, STATE_FILE))
+    os.replace(tmp, path)
 
 
-def clear_state(home: str) -> None:
-    state = read_state(home)
+def clear_state(home: str, state_file: str = STATE_FILE) -> None:
+    state = read_state(home, state_file)
     if state and state["pid"] == os.getpid():
-        os.unlink(os.path.join(home, STATE_FILE))
+        os.unlink(os.path.join(home, state_file))
 
 
-def start_background(home: str, args: list[str], timeout: float = 30.0) -> dict:
+def agent_state_file(node: str) -> str:
+    """Where a joined node agent records itself: agents/<node>.json (its log: .log)."""
+    return os.path.join("agents", f"{node}.json")
+
+
+def start_background(home: str, args: list[str], timeout: float = 30.0, state_file: str = STATE_FILE,
+                     log_file: str = LOG_FILE) -> dict:
     """Start `minikctl daemon ARGS` detached, wait until it is ready, return its record."""
-    if read_state(home):
-        raise errors.MinikctlError(f"the daemon is already running (pid {read_state(home)['pid']})")  # type: ignore[index]
-    log_path = os.path.join(home, LOG_FILE)
+    running = read_state(home, state_file)
+    if running:
+        what = "the daemon is" if state_file == STATE_FILE else f"a node agent for {running.get('node')} is"
+        raise errors.MinikctlError(f"{what} already running (pid {running['pid']})")
+    log_path = os.path.join(home, log_file)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
             [sys.executable, "-m", "minikctl", "daemon", *args],
@@ -65,7 +77,7 @@ def start_background(home: str, args: list[str], timeout: float = 30.0) -> dict:
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = read_state(home)
+        state = read_state(home, state_file)
         if state and state["pid"] == proc.pid:
             return state
         if proc.poll() is not None:
@@ -75,9 +87,9 @@ def start_background(home: str, args: list[str], timeout: float = 30.0) -> dict:
     raise errors.MinikctlError(f"the daemon did not become ready within {timeout:.0f}s; see {log_path}")
 
 
-def stop(home: str, *, all_pods: bool = False, timeout: float = 60.0) -> dict | None:
+def stop(home: str, *, all_pods: bool = False, timeout: float = 60.0, state_file: str = STATE_FILE) -> dict | None:
     """Ask the daemon to stop (SIGTERM; SIGUSR1 to stop every pod first) and wait."""
-    state = read_state(home)
+    state = read_state(home, state_file)
     if state is None:
         return None
     os.kill(state["pid"], signal.SIGUSR1 if all_pods else signal.SIGTERM)

@@ -1,9 +1,11 @@
 """Wiring the daemon: one client on the store, the controller manager, the
-scheduler, the kubelet with the process runtime, and the node heartbeat. Runs in the
-foreground until SIGTERM/SIGINT (pods keep running) or SIGUSR1 (pods are stopped
-gracefully first: `minikctl down`)."""
+scheduler, and one or more nodes (--nodes N: each a Node with its heartbeat and a kubelet,
+sharing one process runtime; see daemon/agent.py). Runs in the foreground until
+SIGTERM/SIGINT (pods keep running) or SIGUSR1 (pods are stopped gracefully first:
+`minikctl down`)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import socket
@@ -11,7 +13,8 @@ import threading
 import time
 
 from minikctl import home as homedir
-from minikctl.daemon import process
+from minikctl.daemon import nodeconfig, process
+from minikctl.daemon.nodeconfig import NodeConfig
 
 log = logging.getLogger("minikctl.daemon")
 
@@ -26,12 +29,19 @@ def default_node_name() -> str:
 
 class Daemon:
     def __init__(self, *, node_name: str | None = None, pod_cidr: str = DEFAULT_POD_CIDR,
-                 home: str | None = None, api_host: str = "127.0.0.1", api_port: int = 0) -> None:
+                 home: str | None = None, api_host: str = "127.0.0.1", api_port: int = 0,
+                 nodes: int = 1, node_template: NodeConfig | None = None,
+                 lifecycle: dict | None = None) -> None:
         from minikctl.client.local import LocalClient
 
         self.home = home or homedir.home()
         self.node_name = node_name or default_node_name()
-        self.pod_cidr = pod_cidr
+        self.pod_cidr = pod_cidr  # the cluster range: each node gets a slice of it
+        self.node_names = nodeconfig.node_names(self.node_name, nodes)
+        self.node_template = node_template or NodeConfig(name=self.node_name, pod_cidr=pod_cidr)
+        # Node lifecycle and DefaultTolerationSeconds settings (the daemon's flags).
+        self.lifecycle = dict(lifecycle or {})
+        self.units: list = []
         self.api_host, self.api_port = api_host, api_port
         self.api_server = None
         self.client = LocalClient.open(path=self.home)
@@ -41,13 +51,23 @@ class Daemon:
 
     def build(self) -> None:
         from minikctl.controllers import manager as controllers
-        from minikctl.daemon.node import NodeAgent
-        from minikctl.kubelet.kubelet import Kubelet
+        from minikctl.daemon.agent import NodeUnit
         from minikctl.runtime.process import ProcessRuntime
         from minikctl.scheduler import scheduler as scheduling
 
-        self.node = NodeAgent(self.client, self.node_name, self.pod_cidr)
-        self.manager = controllers.build(self.client)
+        self.runtime = ProcessRuntime(self.home)
+        lease = int(self.lifecycle.get("node_lease_seconds") or 40)
+        for i, name in enumerate(self.node_names):
+            config = dataclasses.replace(self.node_template, name=name, pod_cidr=self.pod_cidr,
+                                         capacity=dict(self.node_template.capacity),
+                                         labels=dict(self.node_template.labels),
+                                         taints=[dict(t) for t in self.node_template.taints])
+            self.units.append(NodeUnit(self.client, self.runtime, config, home=self.home, lease_seconds=lease,
+                                       cluster_cidr=self.pod_cidr, nodes_in_range=len(self.node_names),
+                                       primary=i == 0))
+        self.client.default_toleration_seconds = (self.lifecycle.get("not_ready_toleration_seconds", 300),
+                                                  self.lifecycle.get("unreachable_toleration_seconds", 300))
+        self.manager = controllers.build(self.client, node_lifecycle=self.lifecycle)
         # The proxy and DNS share the manager's Service and Endpoints caches; informers
         # must be asked for before the manager starts.
         from minikctl.proxy import ServiceProxy
@@ -57,9 +77,15 @@ class Daemon:
         self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints)
         self.dns = DnsServer(self.client, services=services, endpoints=endpoints)
         self.scheduler = scheduling.build(self.client, self.manager)  # on the shared informers
-        self.runtime = ProcessRuntime(self.home)
-        self.kubelet = Kubelet(self.client, self.runtime, node_name=self.node_name, home=self.home,
-                               pod_cidr=self.pod_cidr)
+
+    @property
+    def kubelet(self):  # type: ignore[no-untyped-def]
+        """The first node's kubelet (the daemon's own node)."""
+        return self.units[0].kubelet
+
+    @property
+    def node(self):  # type: ignore[no-untyped-def]
+        return self.units[0].agent
 
     def run(self) -> int:
         from minikctl.server import ApiServer
@@ -69,8 +95,8 @@ class Daemon:
         # switches to HTTP only once it answers.
         self.api_server = ApiServer(self.client, home=self.home, host=self.api_host, port=self.api_port)
         self.api_server.start()
-        self.node.register()
-        self.kubelet.start()
+        for unit in self.units:
+            unit.start()  # registers the node (choosing its pod range), then its kubelet
         self.manager.start()
         self.proxy.start()
         try:
@@ -78,10 +104,13 @@ class Daemon:
         except OSError as exc:  # port 53 needs root, and the address may be taken
             log.warning("cluster DNS not started on %s:53: %s", self.dns.address, exc)
         self.scheduler.start()
-        self.node.start()
-        process.write_state(self.home, node=self.node_name, pod_cidr=self.pod_cidr,
+        for unit in self.units:
+            unit.start_heartbeat()
+        process.write_state(self.home, node=self.node_name, pod_cidr=self.units[0].agent.pod_cidr,
+                            cluster_cidr=self.pod_cidr, nodes=[u.name for u in self.units],
                             api_url=self.api_server.url, kubeconfig=self.api_server.kubeconfig)
-        log.info("minikctl daemon ready: node %s, pod CIDR %s, API %s, store %s", self.node_name, self.pod_cidr,
+        log.info("minikctl daemon ready: node(s) %s, pod CIDR %s, API %s, store %s",
+                 ", ".join(f"{u.name} ({u.agent.pod_cidr})" for u in self.units), self.pod_cidr,
                  self.api_server.url, self.client.store.url)
         last_compact = time.monotonic()
         try:
@@ -102,14 +131,18 @@ class Daemon:
         process.clear_state(self.home)  # from here on the CLI works in-process
         if self.api_server is not None:
             self.api_server.stop()
-        self.node.stop()
+        for unit in self.units:
+            unit.agent.stop()
         self.scheduler.stop()
         self.dns.stop()
         self.proxy.stop()
         self.manager.stop()
-        if self.stop_pods:
-            self.kubelet.stop_all_pods()
-        self.kubelet.stop()
+        threads = [threading.Thread(target=unit.stop, kwargs={"stop_pods": self.stop_pods}, daemon=True)
+                   for unit in self.units]  # every node's pods stop at once
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         process.clear_state(self.home)
         log.info("stopped")
 
@@ -123,9 +156,11 @@ def configure_logging(verbose: int) -> None:
 
 
 def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAULT_POD_CIDR,
-                   address: str = "127.0.0.1", api_port: int = 0) -> int:
+                   address: str = "127.0.0.1", api_port: int = 0, nodes: int = 1,
+                   node_template: NodeConfig | None = None, lifecycle: dict | None = None) -> int:
     configure_logging(verbose)
-    daemon = Daemon(node_name=node_name, pod_cidr=pod_cidr, api_host=address, api_port=api_port)
+    daemon = Daemon(node_name=node_name, pod_cidr=pod_cidr, api_host=address, api_port=api_port, nodes=nodes,
+                    node_template=node_template, lifecycle=lifecycle)
     signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())
     signal.signal(signal.SIGINT, lambda *_: daemon.request_stop())
     signal.signal(signal.SIGUSR1, lambda *_: daemon.request_stop(stop_pods=True))

@@ -20,8 +20,14 @@ from minikctl.runtime.interface import ContainerConfig, Runtime
 log = logging.getLogger(__name__)
 
 
-def adopt(syncer: Syncer, runtime: Runtime, pods_dir: str, node_pods: list[dict]) -> list[PodRecord]:
+def adopt(syncer: Syncer, runtime: Runtime, pods_dir: str, node_pods: list[dict], *,
+          all_pods: list[dict] | None = None, adopt_unmarked: bool = True) -> list[PodRecord]:
+    """Adopt the pods this node's kubelet left running. Several nodes' kubelets share one
+    pods/ directory (a pod's directory name carries its uid, so they never collide):
+    each record names its node, and a kubelet takes only its own."""
     by_uid = {p["metadata"].get("uid"): p for p in node_pods}
+    elsewhere = {p["metadata"].get("uid") for p in all_pods or [] if p["metadata"].get("uid") not in by_uid
+                 and (p.get("spec") or {}).get("nodeName")}
     adopted = []
     try:
         entries = sorted(os.scandir(pods_dir), key=lambda e: e.name)
@@ -29,10 +35,20 @@ def adopt(syncer: Syncer, runtime: Runtime, pods_dir: str, node_pods: list[dict]
         return adopted
     for entry in entries:
         rec = records.load(entry.path) if entry.is_dir() else None
-        if rec is not None:
-            _adopt_pod(syncer, runtime, rec, by_uid.get(rec.uid))
-            adopted.append(rec)
+        if rec is None or not _ours(rec, syncer.settings.node_name, by_uid, elsewhere, adopt_unmarked):
+            continue
+        rec.node = syncer.settings.node_name
+        _adopt_pod(syncer, runtime, rec, by_uid.get(rec.uid))
+        adopted.append(rec)
     return adopted
+
+
+def _ours(rec: PodRecord, node: str, mine: dict, elsewhere: set, adopt_unmarked: bool) -> bool:
+    if rec.node:
+        return rec.node == node
+    # A record from before records named their node: ours if its pod is bound here; a
+    # pod gone from the store is cleaned up by one kubelet only (the daemon's first).
+    return rec.uid in mine or (adopt_unmarked and rec.uid not in elsewhere)
 
 
 def _adopt_pod(syncer: Syncer, runtime: Runtime, rec: PodRecord, pod: dict | None) -> None:

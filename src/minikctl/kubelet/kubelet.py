@@ -39,13 +39,15 @@ class Kubelet:
                  pod_cidr: str = "127.16.0.0/16", clock: Any = time, host_ip: str = "127.0.0.1",
                  workers: int = 4, backoff_initial: float = backoffmod.INITIAL,
                  backoff_max: float = backoffmod.MAXIMUM, min_grace: float = 2.0,
-                 images: containers.Images | None = None, sync_timeout: float = 30.0) -> None:
+                 images: containers.Images | None = None, sync_timeout: float = 30.0,
+                 allocatable: dict[str, str] | None = None, adopt_unmarked: bool = True) -> None:
         self.client = client
         self.runtime = runtime
         self.node_name = node_name
         self.home = home
         self.clock = clock
         self.sync_timeout = sync_timeout
+        self.adopt_unmarked = adopt_unmarked  # pods of old records that name no node
         self.queue = WorkQueue(max_delay=60.0, clock=getattr(clock, "monotonic", time.monotonic))
         self.pods = Informer(client, POD)
         self.services = Informer(client, SERVICE)
@@ -55,7 +57,8 @@ class Kubelet:
         self.allocator = Allocator(pod_cidr)
         self._images = images
         settings = sync.Settings(node_name=node_name, host_ip=host_ip, min_grace=min_grace,
-                                 pvc_root=os.path.join(home, "volumes"), node_allocatable=node_allocatable())
+                                 pvc_root=os.path.join(home, "volumes"),
+                                 node_allocatable=_allocatable_for_env(allocatable) or node_allocatable())
         self.syncer = sync.Syncer(
             client=client, runtime=runtime, queue=self.queue, settings=settings,
             get_pod=self._get_pod, node_pods=self.node_pods,
@@ -100,7 +103,8 @@ class Kubelet:
         for informer in (self.pods, self.services):
             if not informer.synced.wait(self.sync_timeout):
                 log.warning("%s informer not synced after %ss", informer.kind.plural, self.sync_timeout)
-        adoption.adopt(self.syncer, self.runtime, os.path.join(self.home, "pods"), self.node_pods())
+        adoption.adopt(self.syncer, self.runtime, os.path.join(self.home, "pods"), self.node_pods(),
+                       all_pods=self.pods.list(), adopt_unmarked=self.adopt_unmarked)
         for i in range(self._n_workers):
             t = threading.Thread(target=self._work, name=f"kubelet-worker-{i}", daemon=True)
             t.start()
@@ -179,6 +183,21 @@ class _LazyImages:
 
     def effective_argv(self, image: Any, command: list[str] | None, args: list[str] | None) -> list[str]:
         return self._get().effective_argv(image, command, args)
+
+
+def _allocatable_for_env(allocatable: dict[str, str] | None) -> dict[str, str]:
+    """A simulated node's cpu and memory (resourceFieldRef limits default to them), in
+    the plain numbers node_allocatable() gives."""
+    if not allocatable:
+        return {}
+    from minikctl.api.quantity import parse_quantity
+
+    out = {}
+    for name in ("cpu", "memory"):
+        if name in allocatable:
+            q = parse_quantity(allocatable[name])
+            out[name] = str(q.value.normalize()) if name == "cpu" else str(q.int_value)
+    return {**node_allocatable(), **out}
 
 
 def node_allocatable() -> dict[str, str]:

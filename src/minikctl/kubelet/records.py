@@ -71,6 +71,7 @@ class PodRecord:
     namespace: str
     name: str
     ip: str = ""
+    node: str = ""  # the node whose kubelet runs it (several share one pods/ directory)
     start_time: float | None = None
     sandbox: Sandbox | None = None
     containers: dict[str, ContainerRecord] = field(default_factory=dict)
@@ -107,7 +108,7 @@ def save(rec: PodRecord) -> None:
     if rec.sandbox is None:
         return
     data = {
-        "uid": rec.uid, "namespace": rec.namespace, "name": rec.name, "ip": rec.ip,
+        "uid": rec.uid, "namespace": rec.namespace, "name": rec.name, "ip": rec.ip, "node": rec.node,
         "startTime": rec.start_time, "terminal": rec.terminal,
         "sandbox": asdict(rec.sandbox),
         "containers": [_dump_container(c) for c in rec.all()],
@@ -126,6 +127,7 @@ def load(directory: str) -> PodRecord | None:
     except (OSError, ValueError):
         return None
     rec = PodRecord(uid=data["uid"], namespace=data["namespace"], name=data["name"], ip=data.get("ip", ""),
+                    node=data.get("node", ""),
                     start_time=data.get("startTime"), terminal=data.get("terminal", ""),
                     sandbox=Sandbox(**data["sandbox"]))
     for c in data.get("containers") or []:

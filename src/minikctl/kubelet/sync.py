@@ -98,7 +98,7 @@ class Syncer:
     def _admit(self, pod: dict) -> PodRecord:
         md = pod["metadata"]
         rec = PodRecord(uid=md["uid"], namespace=md.get("namespace", "default"), name=md["name"],
-                        start_time=self.now())
+                        node=self.settings.node_name, start_time=self.now())
         with self._lock:
             self.records[rec.key] = rec
         return rec
