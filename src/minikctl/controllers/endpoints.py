@@ -29,6 +29,14 @@ it; a pod update does so only when something endpoints show changed (labels,
 readiness, IPs, node, deletion, hostname/subdomain, phase), for the Services selecting
 it before and after. At start, Endpoints whose Service is gone are queued (Kubernetes'
 checkLeftoverEndpoints), and so is any Endpoints deleted while its Service remains.
+
+Why a Service has no ready endpoint is told as a Warning event on the Service, so that
+`describe svc` says it under Events (Kubernetes only leaves `Endpoints: <none>`):
+NoMatchingPods (the selector matches no pod), PortNotFound (pods match but none has the
+named targetPort), NoReadyEndpoints (pods match, none is ready: crashing, or failing
+their readiness probe). Told only once the reason has held for TELL_AFTER seconds, so the
+moments every new Service goes through (applied before its Deployment, pods starting)
+leave no warning; then one event per reason, none while it stays the same.
 """
 from __future__ import annotations
 
@@ -39,6 +47,7 @@ from minikctl import errors
 from minikctl.api import kinds, meta
 from minikctl.controllers import pods as podutil
 from minikctl.controllers.base import Clock, Controller, Informers, split_key
+from minikctl.controllers.events import WARNING, EventRecorder
 from minikctl.machinery.informer import key_of
 
 log = logging.getLogger(__name__)
@@ -46,6 +55,7 @@ log = logging.getLogger(__name__)
 HEADLESS_LABEL = "service.kubernetes.io/headless"
 # Endpoints that leader election keeps (not this controller's to delete).
 LEADER_ANNOTATION = "control-plane.alpha.kubernetes.io/leader"
+TELL_AFTER = 5.0  # seconds without a ready endpoint, for one reason, before a Warning event
 
 
 class EndpointsController(Controller):
@@ -61,7 +71,12 @@ class EndpointsController(Controller):
         self.pods = informers.informer("Pod")
         self.endpoints = informers.informer("Endpoints")
         self.informers += [self.pods, self.endpoints]
-        self.recorder = recorder
+        # The manager hands recorders only to some controllers: this one makes its own,
+        # writing through the manager's event sink.
+        self.recorder = recorder or EventRecorder(client, self.name, clock=clock,
+                                                  sink=getattr(informers, "events", None))
+        # Service key -> (reason it has no ready endpoint, since when, told yet)
+        self._empty: dict[str, tuple[str, float, bool]] = {}
         self.services.add_handler(self.handle_service_event)
         self.pods.add_handler(self.handle_pod_event)
         self.endpoints.add_handler(self.handle_endpoints_event)
@@ -124,6 +139,7 @@ class EndpointsController(Controller):
         namespace, name = split_key(key)
         svc = self.services.get(key)
         if svc is None:
+            self._empty.pop(key, None)
             # The Service is gone: so are its Endpoints.
             try:
                 self.client.delete(self.ep_kind, namespace, name)
@@ -136,7 +152,9 @@ class EndpointsController(Controller):
         selector = spec.get("selector")
         if not selector:
             return  # endpoints of selectorless Services are the user's
-        subsets = self.compute_subsets(svc, self.pods.list(namespace, lambda p: _selects(selector, meta.labels_of(p))))
+        matching = self.pods.list(namespace, lambda p: _selects(selector, meta.labels_of(p)))
+        subsets = self.compute_subsets(svc, matching)
+        self.tell_why_empty(key, svc, matching, subsets)
         current = self.endpoints.get(key)
         labels = dict(meta.labels_of(svc))
         if not _ip_set(spec):
@@ -166,6 +184,24 @@ class EndpointsController(Controller):
             # The namespace is being deleted: nothing to publish any more.
             log.debug("%s: not creating Endpoints %s in a terminating namespace", self.name, key)
 
+    def tell_why_empty(self, key: str, svc: dict, matching: list[dict], subsets: list[dict]) -> None:
+        """A Warning event on the Service when it has no ready endpoint, once per reason."""
+        why = no_endpoints_reason(svc, matching, subsets)
+        if why is None:
+            self._empty.pop(key, None)
+            return
+        reason, message = why
+        now = self.clock.monotonic()
+        held, since, told = self._empty.get(key, ("", now, False))
+        if held != reason:
+            since, told = now, False
+        if not told and now - since >= TELL_AFTER:
+            self.recorder.event(svc, WARNING, reason, message)
+            told = True
+        elif not told:
+            self.enqueue_after(svc, since + TELL_AFTER - now)  # look again when it would be due
+        self._empty[key] = (reason, since, told)
+
     def compute_subsets(self, svc: dict, candidates: list[dict]) -> list[dict]:
         spec = svc.get("spec") or {}
         publish_not_ready = bool(spec.get("publishNotReadyAddresses"))
@@ -186,6 +222,27 @@ class EndpointsController(Controller):
                     continue  # a named targetPort this pod does not have
                 subsets.append(_subset(address, endpoint_port(sp, number), ready))
         return repack_subsets(subsets)
+
+
+def no_endpoints_reason(svc: dict, matching: list[dict], subsets: list[dict]) -> tuple[str, str] | None:
+    """(reason, message) when the Service has ports but no ready address; else None."""
+    spec = svc.get("spec") or {}
+    ports = spec.get("ports") or []
+    if not ports or any(s.get("addresses") for s in subsets):
+        return None
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
+    if not matching:
+        return "NoMatchingPods", f"selector {selector} matches no pods in namespace {meta.namespace_of(svc)}"
+    live = [p for p in matching if should_pod_be_in_endpoints(p, bool(spec.get("publishNotReadyAddresses")))]
+    missing = [sp for sp in ports if live and all(find_port(p, sp) is None for p in live)]
+    if missing:
+        sp = missing[0]
+        name = sp.get("name") or str(sp.get("port"))
+        return "PortNotFound", (f"no container of the {len(live)} pod(s) selected by {selector} has a port named "
+                                f"{sp.get('targetPort')!r} ({sp.get('protocol') or 'TCP'}): service port {name} "
+                                "has no endpoints")
+    return "NoReadyEndpoints", (f"{len(matching)} pod(s) match selector {selector}, none is ready "
+                                "(crashing, not started, or failing its readiness probe)")
 
 
 # -- Kubernetes' helpers ---------------------------------------------------------------------
