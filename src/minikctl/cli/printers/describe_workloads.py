@@ -235,7 +235,6 @@ def describe_cronjob(w: PrefixWriter, cj: dict, ctx: Context) -> None:
     w.write(0, f"Schedule:\t{cs.get('schedule', '')}\n")
     w.write(0, f"Concurrency Policy:\t{cs.get('concurrencyPolicy') or 'Allow'}\n")
     w.write(0, f"Suspend:\t{'True' if cs.get('suspend') else 'False'}\n")
-    w.write(0, f"Time Zone:\t{_unset(cs.get('timeZone'))}\n")
     w.write(0, f"Successful Job History Limit:\t{_int(cs.get('successfulJobsHistoryLimit'), 3)}\n")
     w.write(0, f"Failed Job History Limit:\t{_int(cs.get('failedJobsHistoryLimit'), 1)}\n")
     w.write(0, f"Starting Deadline Seconds:\t{_unset(cs.get('startingDeadlineSeconds'), 's')}\n")
