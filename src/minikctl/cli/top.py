@@ -41,7 +41,7 @@ Examples:
   # Show metrics for the pods defined by label name=myLabel
   minikctl top pod -l name=myLabel
 """
-TOP_HELP = "Display resource (CPU/memory) usage.\n\nThe top command allows you to see the resource consumption for pods."
+TOP_HELP = "Display resource (CPU/memory) usage.\n\nThe top command allows you to see the resource consumption for nodes or pods."
 METRICS_DELAY_SECONDS = 120  # kubectl's metricsCreationDelay: younger pods may simply not be measured yet
 
 
@@ -216,10 +216,12 @@ def sort_containers(containers: dict[str, tuple[int, int]], sort_by: str) -> lis
 
 
 class _TopGroup(TyperGroup):
-    """`top pods` and `top po` are `top pod` (kubectl's aliases), resolved without extra commands."""
+    """`top pods`/`top po` are `top pod`, `top nodes`/`top no` are `top node` (kubectl's
+    aliases), resolved without extra commands."""
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        return super().get_command(ctx, "pod" if cmd_name in ("pods", "po") else cmd_name)
+        aliases = {"pods": "pod", "po": "pod", "nodes": "node", "no": "node"}
+        return super().get_command(ctx, aliases.get(cmd_name, cmd_name))
 
 
 def register(app: typer.Typer) -> None:
@@ -245,4 +247,7 @@ def register(app: typer.Typer) -> None:
         opts.validate()
         state.exit_code = opts.run()
 
+    from minikctl.cli import top_node
+
+    top_node.register_command(top, goflags)
     app.add_typer(top, name="top", help=TOP_HELP, cls=_TopGroup)

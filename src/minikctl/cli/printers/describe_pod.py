@@ -77,6 +77,19 @@ def describe_resources(w: PrefixWriter, resources: dict | None, level: int) -> N
             w.write(level + 1, f"{name}:\t{format_quantity(values[name])}\n")
 
 
+def _limits_enforcement(w: PrefixWriter, pod: dict, container: str) -> None:
+    """Not in kubectl: how this machine enforced the limits (cgroup v2, cgroup v1, or
+    rlimit), as the runtime recorded it next to the container's process."""
+    import os
+
+    from minikctl.cli import podfiles
+    from minikctl.runtime import records
+
+    recorded = records.read_json(os.path.join(podfiles.container_dir(pod, container), records.STATE_FILE)) or {}
+    if recorded.get("limits"):
+        w.write(2, f"Limits Enforced By:\t{recorded['limits']}\n")
+
+
 def describe_probe(probe: dict) -> str:
     attrs = (f"delay={probe.get('initialDelaySeconds', 0)}s timeout={probe.get('timeoutSeconds', 1)}s "
              f"period={probe.get('periodSeconds', 10)}s #success={probe.get('successThreshold', 1)} "
@@ -210,6 +223,8 @@ def describe_containers(w: PrefixWriter, label: str, containers: list[dict], sta
             w.write(2, f"Ready:\t{'True' if st.get('ready') else 'False'}\n")
             w.write(2, f"Restart Count:\t{st.get('restartCount', 0)}\n")
         describe_resources(w, c.get("resources"), 2)
+        if st is not None and pod is not None and (c.get("resources") or {}).get("limits"):
+            _limits_enforcement(w, pod, c.get("name", ""))
         for title, key in (("Liveness", "livenessProbe"), ("Readiness", "readinessProbe"),
                            ("Startup", "startupProbe")):
             if c.get(key) is not None:
