@@ -24,6 +24,7 @@ import logging
 
 from minikctl import errors
 from minikctl.api import kinds, meta, selectors
+from minikctl.controllers import job_failure_policy as pfp
 from minikctl.controllers import job_util as ju
 from minikctl.controllers import ownership, pods
 from minikctl.controllers.base import Clock, Controller, Informers, rfc3339, split_key
@@ -135,9 +136,14 @@ class JobController(Controller):
         else:
             done = set()
             succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
-        failed = max(int(status.get("failed") or 0), sum(1 for p in owned if ju.phase(p) == "Failed"))
+        verdicts = {p["metadata"]["uid"]: pfp.judge(spec, p) if spec.get("podFailurePolicy") else pfp.COUNTED
+                    for p in owned if ju.phase(p) == "Failed"}
+        failed = max(int(status.get("failed") or 0), sum(1 for v in verdicts.values() if v.counts))
+        # Ignored failures neither count nor slow down the replacements.
+        owned = [p for p in owned if verdicts.get(p["metadata"]["uid"], pfp.COUNTED).counts]
+        fail_job = next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None)
         conditions = list(status.get("conditions") or [])
-        target = self.finish_target(job, conditions, active, succeeded, failed, now)
+        target = self.finish_target(job, conditions, active, succeeded, failed, now, fail_job)
         requeue = None
         if target is not None:
             # Done, one way or the other: nothing may keep running.
@@ -162,7 +168,7 @@ class JobController(Controller):
     # -- finishing ----------------------------------------------------------------------------
 
     def finish_target(self, job: dict, conditions: list[dict], active: list[dict], succeeded: int,
-                      failed: int, now) -> dict | None:  # type: ignore[no-untyped-def]
+                      failed: int, now, fail_job: pfp.Verdict | None = None) -> dict | None:  # type: ignore[no-untyped-def]
         """The FailureTarget or SuccessCriteriaMet condition, if the Job is done (already
         recorded, or decided now)."""
         for type_ in (ju.FAILURE_TARGET, ju.SUCCESS_CRITERIA_MET):
@@ -170,6 +176,8 @@ class JobController(Controller):
             if cond is not None:
                 return cond
         spec = job["spec"]
+        if fail_job is not None:
+            return ju.new_condition(ju.FAILURE_TARGET, "True", pfp.REASON, fail_job.message, now)
         if failed > int(spec.get("backoffLimit") or 0) or ju.restarts_on_failure(job, active):
             return ju.new_condition(ju.FAILURE_TARGET, "True", *ju.BACKOFF_LIMIT_EXCEEDED, now)
         if self.deadline_remaining(job, now) == 0:

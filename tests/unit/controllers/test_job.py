@@ -8,6 +8,7 @@ import pytest
 from minikctl import errors
 from minikctl.client.local import LocalClient
 from minikctl.controllers import job_util as ju
+from minikctl.controllers.base import rfc3339
 from tests.unit.controllers.batch_helpers import JOB, cond, finish_pod, new_job, owned_by
 from tests.unit.controllers.conftest import Cluster, FakeClock
 
@@ -203,3 +204,54 @@ def test_completed_indexes_strings():
     assert ju.format_indexes({0, 1, 2, 4, 6, 7, 8, 9}) == "0-2,4,6-9"
     assert ju.parse_indexes("0-2,4,6-9", 8) == {0, 1, 2, 4, 6, 7}
     assert ju.generate_name_with_index("a" * 60, 12) == "a" * 54 + "-12-"
+
+
+def test_on_failure_restarts_count_against_the_backoff_limit(batch):
+    c = batch
+    job = new_job(backoffLimit=3)
+    job["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    c.client.create(job)
+    job = sync(c)
+    [pod] = running(c, job)
+    c.set_pod(pod["metadata"]["name"], restarts=2)
+    job = sync(c)
+    assert cond(job, "FailureTarget") is None
+    c.set_pod(pod["metadata"]["name"], restarts=3)
+    job = sync(c)
+    assert cond(job, "FailureTarget")["reason"] == "BackoffLimitExceeded"
+    assert not running(c, job)
+
+
+def failure_policy_job(name: str) -> dict:
+    job = new_job(name=name, backoffLimit=6, podFailurePolicy={"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "work", "operator": "In", "values": [42]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+    ]})
+    return job
+
+
+def test_pod_failure_policy_fail_job_on_exit_code(batch):
+    c = batch
+    c.client.create(failure_policy_job("pfp"))
+    job = sync(c, "pfp")
+    [pod] = running(c, job)
+    finish_pod(c.client, pod["metadata"]["name"], phase="Failed", when=c.clock.now(), exit_code=42)
+    job = sync(c, "pfp")
+    failed = cond(job, "Failed")
+    assert failed["reason"] == "PodFailurePolicy"
+    assert failed["message"] == (f"Container work for pod default/{pod['metadata']['name']} failed with exit code 42 "
+                                 "matching FailJob rule at index 0")
+
+
+def test_pod_failure_policy_ignore_does_not_count(batch):
+    c = batch
+    c.client.create(failure_policy_job("pfi"))
+    job = sync(c, "pfi")
+    [pod] = running(c, job)
+    finished = finish_pod(c.client, pod["metadata"]["name"], phase="Failed", when=c.clock.now(), exit_code=137)
+    finished["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True",
+                                             "lastTransitionTime": rfc3339(c.clock.now())})
+    c.client.update_status(finished)
+    job = sync(c, "pfi")
+    assert "failed" not in job["status"] and cond(job, "Failed") is None
+    assert len(running(c, job)) == 1, "replaced at once: an ignored failure has no back-off"
