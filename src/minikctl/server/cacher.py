@@ -1,18 +1,26 @@
-"""The watch cache: one shared watch of the store per resource, fanned out to every
-HTTP watch of that resource (kube-apiserver's cacher, in small).
+"""The watch cache: one shared, always current copy of each resource the API server is
+asked about, fed by the store's change log (kube-apiserver's cacher, in small).
 
-Without it each watch request read the change log from SQLite, decoded every event's
-JSON and encoded it again on its own: 50 watchers through a rollout cost the daemon
-50 times the work and slowed the rollout threefold. Here one thread per resource reads
-the log once, keeps the recent events in order (`KEEP` of them), and each watcher takes
-the events after its position, filters them by namespace and selectors, and writes the
-bytes; each event is encoded once per wire format (`CachedEvent.encoded`), whatever the
-number of watchers asking for that format.
+Without it every list decoded every row from SQLite and encoded it again, and every
+watch request read the change log on its own: 50 watchers through a rollout cost the
+daemon 50 times the work and slowed the rollout threefold. A `Cacher` per resource
+starts from a list of the store at revision R and follows the change log from R, in one
+thread. It keeps:
 
-A watch whose resourceVersion is older than what the cache holds, one that falls behind
-the cache's window, or one whose cache stopped (its store watch failed), is served
-directly from the store (`Behind`): the same events in the same order, or 410 Gone when
-that revision was compacted, as before.
+- the current objects (each encoded to JSON at most once while it is current), so a
+  list is a filter, a sort and a join of ready bytes. Lists stay consistent reads, as
+  kube-apiserver's (ConsistentListFromCache): a list first brings the cache up to the
+  store's revision at the time of the request (`catch_up`, normally a no-op);
+- the recent events in order (`KEEP` of them), each encoded once per wire format
+  (`CachedEvent.encoded`) whatever the number of watchers; each watch request keeps its
+  own position, filters by namespace and selectors, and writes the shared bytes.
+
+A watch from a revision older than the cache holds, one that falls behind the window,
+or one whose cacher stopped (its store watch failed) is told `Behind` and reads the
+store itself, as before: the same events in the same order, or 410 Gone when that
+revision was compacted. The cache reads the store (its change log and revision) below
+the api layer, as kube-apiserver's cacher reads etcd: it only reads, and it holds what
+api.list and api.watch would return.
 """
 from __future__ import annotations
 
@@ -22,16 +30,36 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from minikctl import errors
 from minikctl.api.kinds import Kind
+from minikctl.server.exchange import dumps
 
 log = logging.getLogger("minikctl.server")
 
-KEEP = 5000  # events a cache keeps for watchers starting from a recent revision or lagging
+KEEP = 5000  # events a cacher keeps for watchers starting from a recent revision or lagging
 _TRIM_EVERY = 1000  # the buffer is trimmed back to KEEP once it holds this many more
+_PAGE = 1000
+_WAIT = 1.0  # the store watch's wait step (its stop flag is checked in between)
 
 
 class Behind(Exception):
     """The cache cannot serve this position: serve it from the store."""
+
+
+class CachedObject:
+    """A current object, shared: never mutated; its JSON made at most once."""
+
+    __slots__ = ("object", "_json")
+
+    def __init__(self, obj: dict) -> None:
+        self.object = obj
+        self._json: bytes | None = None
+
+    @property
+    def json(self) -> bytes:
+        if self._json is None:
+            self._json = dumps(self.object)
+        return self._json
 
 
 class CachedEvent:
@@ -53,18 +81,30 @@ class CachedEvent:
         return data
 
 
-class Cacher:
-    """The shared watch of one resource, all namespaces, from revision `since` on."""
+def _key(obj: dict) -> tuple[str, str]:
+    md = obj.get("metadata") or {}
+    return md.get("namespace") or "", md.get("name") or ""
 
-    def __init__(self, api: Any, kind: Kind, since: int) -> None:
+
+class Cacher:
+    """The shared copy of one resource (all namespaces), from a list at the store's
+    current revision on."""
+
+    def __init__(self, api: Any, kind: Kind, since: int | None = None) -> None:
         self.kind = kind
-        self._api = api
+        self._store = api.store
         self._cond = threading.Condition()
+        self._catching_up = threading.Lock()
+        items, revision = api.list(kind, None)
+        self._objects: dict[tuple[str, str], CachedObject] = {_key(o): CachedObject(o) for o in items}
+        self.progress = revision  # the cache holds the store's state of this resource at this revision
         self._events: list[CachedEvent] = []
         self._revisions: list[int] = []  # parallel to _events, for bisect
         self._first_seq = 0  # sequence number of _events[0]
-        self.floor = since  # every event with revision > floor is (or was) in the buffer
+        self.floor = revision  # every event with revision > floor is (or was) in the buffer
         self.failed: BaseException | None = None
+        if since is not None and since < revision:
+            self._backfill(since)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"minikctl-cacher-{kind.resource}", daemon=True)
         self._thread.start()
@@ -78,32 +118,91 @@ class Cacher:
         with self._cond:
             self._cond.notify_all()
 
+    def _backfill(self, since: int) -> None:
+        """Also hold the events from `since` up to the list's revision (the watch that
+        started this cacher wants them, and so may the next ones), when they are few."""
+        old: list[CachedEvent] = []
+        cursor = since
+        try:
+            while cursor < self.progress:
+                events, upto = self._store.changes_since(cursor, resource=self.kind.resource, limit=_PAGE)
+                old += [CachedEvent(e.type, e.object, e.revision) for e in events if e.revision <= self.progress]
+                if len(old) > KEEP or upto <= cursor:
+                    return  # too far back: watches from there read the store
+                cursor = upto
+        except errors.Gone:
+            return
+        self._events, self._revisions, self.floor = old, [e.revision for e in old], since
+
+    # -- following the store ---------------------------------------------------------------
+
     def _run(self) -> None:
         try:
-            for type_, obj in self._api.watch(self.kind, None, self.floor, stop=self._stop):
-                try:
-                    revision = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
-                except ValueError:
-                    revision = 0
-                self._append(CachedEvent(type_, obj, revision))
-            if not self._stop.is_set():
-                raise RuntimeError("the store watch ended")
+            with self._store.watch(self.progress, resource=self.kind.resource) as w:
+                while not self._stop.is_set():
+                    events = w.next(_WAIT)
+                    self._apply(events, w.revision)
         except BaseException as exc:  # noqa: BLE001 - its watchers carry on from the store
-            log.debug("watch cache of %s stopped", self.kind.resource, exc_info=True)
-            with self._cond:
-                self.failed = exc
-                self._cond.notify_all()
+            self._fail(exc)
 
-    def _append(self, event: CachedEvent) -> None:
+    def _fail(self, exc: BaseException) -> None:
+        log.debug("watch cache of %s stopped", self.kind.resource, exc_info=exc)
         with self._cond:
-            self._events.append(event)
-            self._revisions.append(event.revision)
+            self.failed = exc
+            self._cond.notify_all()
+
+    def _apply(self, events: list, upto: int) -> None:
+        """Store events (in revision order, possibly already applied by catch_up) into
+        the objects and the event buffer; then the cache is current up to `upto`."""
+        with self._cond:
+            for e in events:
+                if e.revision <= self.progress:
+                    continue  # seen: the thread and catch_up read overlapping ranges
+                key = _key(e.object)
+                if e.type == "DELETED":
+                    self._objects.pop(key, None)
+                else:
+                    self._objects[key] = CachedObject(e.object)
+                self._events.append(CachedEvent(e.type, e.object, e.revision))
+                self._revisions.append(e.revision)
+                self.progress = e.revision
+            self.progress = max(self.progress, upto)
             if len(self._events) > KEEP + _TRIM_EVERY:
                 drop = len(self._events) - KEEP
                 self.floor = self._revisions[drop - 1]
                 del self._events[:drop], self._revisions[:drop]
                 self._first_seq += drop
             self._cond.notify_all()
+
+    def catch_up(self) -> None:
+        """Bring the cache up to the store's current revision (every write committed
+        before this call is in it). Behind when the cacher cannot."""
+        target = self._store.current_revision()
+        if self.progress >= target and self.alive:
+            return
+        with self._catching_up:
+            while self.alive and self.progress < target:
+                try:
+                    events, upto = self._store.changes_since(self.progress, resource=self.kind.resource,
+                                                             limit=_PAGE)
+                except errors.Gone as exc:  # compacted past us: this cacher is done
+                    self._fail(exc)
+                    break
+                self._apply(events, upto)
+        if not self.alive:
+            raise Behind()
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def list(self, namespace: str | None, match: Callable[[dict], bool] | None) -> tuple[list[CachedObject], int]:
+        """The current objects in `namespace` (None: all) that `match`, sorted by
+        (namespace, name), and the revision they are at: a consistent read."""
+        self.catch_up()
+        with self._cond:
+            found = [(k, o) for k, o in self._objects.items() if namespace is None or k[0] == namespace]
+            revision = self.progress
+        found.sort(key=lambda ko: ko[0])
+        return [o for _, o in found if match is None or match(o.object)], revision
 
     def position(self, since: int) -> int:
         """The sequence number of the first event after revision `since`; Behind when the
@@ -126,7 +225,7 @@ class Cacher:
 
 
 class WatchCache:
-    """The server's cachers, one per resource, started by the first watch of it."""
+    """The server's cachers, one per resource, started by the first list or watch of it."""
 
     def __init__(self, api: Any) -> None:
         self._api = api
@@ -134,19 +233,18 @@ class WatchCache:
         self._cachers: dict[tuple[str, str], Cacher] = {}
         self._closed = False
 
-    def cacher(self, kind: Kind, since: int) -> Cacher | None:
-        """The running cacher of `kind`; when there is none yet, one started from `since`
-        (or from the store's revision, if `since` is ahead of it: a watch from a future
-        revision must not leave the cache unable to serve everyone else)."""
+    def cacher(self, kind: Kind, since: int | None = None) -> Cacher | None:
+        """The running cacher of `kind`, started now if there is none (holding the events
+        after `since` too, for the watch asking); None when this server has no store to
+        follow (or is stopping)."""
+        if getattr(self._api, "store", None) is None:
+            return None
         key = (kind.group, kind.resource)
         with self._lock:
             if self._closed:
                 return None
             current = self._cachers.get(key)
             if current is None or not current.alive:
-                store = getattr(self._api, "store", None)
-                if store is not None:
-                    since = min(since, store.current_revision())
                 current = self._cachers[key] = Cacher(self._api, kind, since)
             return current
 

@@ -24,7 +24,7 @@ from typing import Any
 from minikctl import errors
 from minikctl.api.kinds import Kind
 from minikctl.server import table
-from minikctl.server.cacher import Behind, CachedEvent, Cacher
+from minikctl.server.cacher import Behind, CachedEvent, CachedObject, Cacher
 from minikctl.server.exchange import Exchange
 from minikctl.server.routes import Target
 
@@ -70,7 +70,11 @@ def serve(ex: Exchange, t: Target) -> None:
     send_initial = ex.flag("sendInitialEvents")
     initial: list[dict] = []
     if rv_param == "0" or send_initial:
-        initial, since = ex.api.list(t.kind, t.namespace, label_selector=label, field_selector=field)
+        cached = cached_list(ex, t, match)
+        if cached is not None:
+            initial, since = [o.object for o in cached[0]], cached[1]
+        else:
+            initial, since = ex.api.list(t.kind, t.namespace, label_selector=label, field_selector=field)
     else:
         since = _revision(rv_param)
     enc = _Encoder(t.kind, table.wanted_view(ex.accept), ex.query.get("includeObject") or "Metadata")
@@ -148,12 +152,33 @@ class _Ended(Exception):
     """The store watch ended (its timeout)."""
 
 
-def _open(ex: Exchange, want: _Filter, since: int, deadline: float) -> "_FromCache | _FromStore":
+def cacher_of(ex: Exchange, kind: Kind, since: int | None = None) -> Cacher | None:
+    """The server's shared cache of `kind` (cacher.py), or None: then the store serves."""
     watches = getattr(ex.ctx, "watches", None)
-    cacher = watches.cacher(want.t.kind, since) if watches is not None else None
+    if watches is None:
+        return None
+    try:
+        return watches.cacher(kind, since)
+    except errors.MinikctlError:
+        return None
+
+
+def cached_list(ex: Exchange, t: Target, match: Any) -> tuple[list[CachedObject], int] | None:
+    """A consistent list from the cache: (objects, revision), or None if it cannot serve."""
+    cacher = cacher_of(ex, t.kind)
+    if cacher is None:
+        return None
+    try:
+        return cacher.list(t.namespace if t.kind.namespaced else None, match)
+    except Behind:
+        return None
+
+
+def _open(ex: Exchange, want: _Filter, since: int, deadline: float) -> "_FromCache | _FromStore":
+    cacher = cacher_of(ex, want.t.kind, since)
     if cacher is not None:
         try:
-            return _FromCache(cacher, cacher.position(since))
+            return _FromCache(cacher, cacher.position(since), since)
         except Behind:
             pass
     return _FromStore(ex, want, since, deadline)
@@ -164,11 +189,15 @@ class _FromCache:
 
     filtered = False  # the cache holds every namespace's events: the watch filters
 
-    def __init__(self, cacher: Cacher, seq: int) -> None:
-        self._cacher, self._seq = cacher, seq
+    def __init__(self, cacher: Cacher, seq: int, since: int) -> None:
+        self._cacher, self._seq, self._since = cacher, seq, since
 
     def next(self, timeout: float) -> list[CachedEvent]:
         batch, self._seq = self._cacher.read(self._seq, timeout)
+        # A watch from a revision the cache had not reached yet (its list came from the
+        # store) starts at the end of the buffer: what then arrives up to it was listed.
+        if batch and batch[0].revision <= self._since:
+            batch = [e for e in batch if e.revision > self._since]
         return batch
 
     def close(self) -> None:

@@ -160,7 +160,7 @@ def test_the_cache_says_behind_once_a_position_left_its_window(served, monkeypat
     monkeypatch.setattr(cacher, "KEEP", 5)
     monkeypatch.setattr(cacher, "_TRIM_EVERY", 2)
     since = current(served)
-    c = cacher.Cacher(served.local, CM, since)
+    c = cacher.Cacher(served.local, CM)
     try:
         seq = c.position(since)
         first, seq_after = c.read(seq, 0.01)
@@ -179,3 +179,60 @@ def test_the_cache_says_behind_once_a_position_left_its_window(served, monkeypat
         assert [e.revision for e in batch] == sorted(e.revision for e in batch) and batch[-1].revision == last
     finally:
         c.stop()
+
+
+def test_lists_come_from_the_cache_byte_for_byte_what_the_store_gives(served):
+    from minikctl.server.exchange import dumps
+
+    for round_ in range(2):  # the first list starts the cache; both must equal the store's answer
+        writes(served, f"bytes{round_}", 3)
+        items, rev = served.local.list(CM, "default")
+        code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps")
+        assert code == 200
+        assert data == dumps({"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {"resourceVersion": str(rev)},
+                              "items": items})
+    c = served.server._httpd.ctx.watches.cacher(CM)
+    assert c.progress >= rev and all(o._json is not None for o in c.list("default", None)[0])
+
+
+def test_a_list_right_after_a_write_sees_it(served):
+    for i in range(20):  # consistent reads: no waiting for the cache's thread
+        served.local.create(configmap(f"fresh-{i}"))
+        code, _, data = request(served, "GET", f"/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dfresh-{i}")
+        assert [o["metadata"]["name"] for o in json.loads(data)["items"]] == [f"fresh-{i}"]
+        served.local.delete(CM, "default", f"fresh-{i}")
+        code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps")
+        assert f"fresh-{i}" not in [o["metadata"]["name"] for o in json.loads(data)["items"]]
+
+
+def test_cached_lists_page_filter_and_print_tables(served):
+    writes(served, "page", 6)  # page-1, page-3, page-5 remain (and page-0..4 even deleted)
+    names = sorted(o["metadata"]["name"] for o in served.local.list(CM, "default")[0])
+    got, token = [], ""
+    while True:
+        code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps?limit=2"
+                                + (f"&continue={token}" if token else ""))
+        body = json.loads(data)
+        got += [o["metadata"]["name"] for o in body["items"]]
+        token = body["metadata"].get("continue")
+        if not token:
+            break
+    assert got == names
+    code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dpage,odd%3D1")
+    assert [o["metadata"]["name"] for o in json.loads(data)["items"]] == ["page-1", "page-3", "page-5"]
+    code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dpage",
+                            headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+    assert [r["cells"][0] for r in json.loads(data)["rows"]] == ["page-1", "page-3", "page-5"]
+    code, _, data = request(served, "GET", "/api/v1/namespaces/default/configmaps?labelSelector=in%20valid")
+    assert code == 400
+
+
+def test_the_first_watch_of_a_resource_starts_the_cache_from_its_revision(served, encodes):
+    served.server._httpd.ctx.watches.close()
+    served.server._httpd.ctx.watches = cacher.WatchCache(served.local)
+    since = current(served)
+    writes(served, "first", 3)  # before any cache exists
+    results = [watch_raw(served, f"resourceVersion={since}&timeoutSeconds=1") for _ in range(3)]
+    assert all(events_of(r) == log_since(served, since) for r in results)
+    assert encodes["n"] == len(log_since(served, since))  # all three from the cache
+    assert served.server._httpd.ctx.watches.cacher(CM).floor == since
