@@ -1,0 +1,226 @@
+"""Several nodes end to end: `daemon start --nodes 3`, a node agent joined with
+`daemon start --join` and killed (its pods move after the shortened grace and toleration
+periods), cordon/uncordon/drain through the CLI with kubectl's output, and a memory hog
+OOMKilled. Real daemon, real agents, real pod processes; all killed by pid at teardown."""
+from __future__ import annotations
+
+import glob
+import ipaddress
+import json
+import os
+import random
+import signal
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.e2e.conftest import kill_everything, wait_for
+
+SLEEPER = {"name": "c", "image": "busybox", "command": ["sleep", "3600"]}
+
+
+@pytest.fixture
+def cluster(minikctl_home):
+    """start(*flags) starts the daemon; join(name, *flags) a node agent. At teardown
+    everything is stopped, then every recorded process is killed by pid."""
+    home = str(minikctl_home)
+    os.makedirs(home, exist_ok=True)
+    cidr = f"127.{random.randint(20, 250)}.0.0/16"
+
+    class Cluster:
+        pod_cidr = cidr
+
+        @staticmethod
+        def start(*flags: str) -> None:
+            out = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr, *flags, timeout=60)
+            assert out.returncode == 0, out.stderr
+
+        @staticmethod
+        def join(name: str, *flags: str) -> dict:
+            out = run_cli("daemon", "start", "--join", "--node-name", name, *flags, timeout=60)
+            assert out.returncode == 0, out.stderr
+            with open(os.path.join(home, "agents", f"{name}.json")) as f:
+                return json.load(f)
+
+    try:
+        yield Cluster
+    finally:
+        for path in glob.glob(os.path.join(home, "agents", "*.json")):
+            run_cli("daemon", "stop", "--all", "--node-name", os.path.basename(path)[:-5], timeout=60)
+        run_cli("daemon", "stop", "--all", timeout=60)
+        for path in glob.glob(os.path.join(home, "agents", "*.json")):
+            try:
+                with open(path) as f:
+                    os.kill(int(json.load(f)["pid"]), signal.SIGKILL)
+            except (OSError, ValueError, KeyError):
+                pass
+        kill_everything(home)
+
+
+def apply(obj: dict) -> None:
+    out = run_cli("apply", "-f", "-", stdin=json.dumps(obj))
+    assert out.returncode == 0, out.stderr
+
+
+def pod(name: str, node: str | None = None, **spec) -> dict:
+    body = {"containers": [dict(SLEEPER)], "terminationGracePeriodSeconds": 1, **spec}
+    if node:
+        body["nodeName"] = node
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": body}
+
+
+def replicaset(name: str, replicas: int) -> dict:
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"terminationGracePeriodSeconds": 1, "containers": [dict(SLEEPER)]}}}}
+
+
+def get_json(*args: str) -> dict:
+    out = run_cli("get", *args, "-o", "json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def pods(selector: str | None = None) -> list[dict]:
+    return get_json("pods", *(["-l", selector] if selector else []))["items"]
+
+
+def running(p: dict) -> bool:
+    return (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+
+
+def ready_condition(node: str) -> dict:
+    obj = get_json("node", node)
+    return next(c for c in obj["status"]["conditions"] if c["type"] == "Ready")
+
+
+def test_three_nodes_in_one_daemon_each_run_their_pods_in_their_own_range(cluster):
+    cluster.start("--nodes", "3")
+    out = run_cli("get", "nodes")
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["node-1", "Ready"], ["node-1-m02", "Ready"], ["node-1-m03", "Ready"]]
+    names = ["node-1", "node-1-m02", "node-1-m03"]
+    for name in names:
+        apply(pod(f"on-{name}", name))
+    wait_for(lambda: len([p for p in pods() if running(p)]) == 3, timeout=30, what="3 running pods")
+    ranges = {n: ipaddress.ip_network(get_json("node", n)["spec"]["podCIDR"]) for n in names}
+    assert len(set(ranges.values())) == 3
+    for p in pods():
+        node = p["spec"]["nodeName"]
+        assert ipaddress.ip_address(p["status"]["podIP"]) in ranges[node]
+        assert ranges[node].subnet_of(ipaddress.ip_network(cluster.pod_cidr))
+    top = run_cli("top", "nodes")
+    assert top.returncode == 0, top.stderr
+    assert top.stdout.split("\n")[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    assert sorted(line.split()[0] for line in top.stdout.splitlines()[1:]) == names
+    status = run_cli("daemon", "status")
+    assert "nodes:    node-1, node-1-m02, node-1-m03" in status.stdout
+    assert "pods:     3 on these nodes, 3 running" in status.stdout
+
+
+def test_a_joined_node_dies_and_its_replicaset_pods_are_recreated_on_the_other_node(cluster):
+    cluster.start("--node-monitor-grace-period", "2s", "--default-unreachable-toleration-seconds", "2")
+    agent = cluster.join("worker-2", "--node-lease-duration-seconds", "2")
+    wait_for(lambda: ready_condition("worker-2")["status"] == "True", timeout=20, what="worker-2 Ready")
+    # Everything goes to the joined node while the daemon's own is cordoned.
+    assert run_cli("cordon", "node-1").stdout == "node/node-1 cordoned\n"
+    apply(replicaset("web", 2))
+    first = wait_for(lambda: (lambda ps: ps if len(ps) == 2 else None)([p for p in pods("app=web") if running(p)]),
+                     timeout=30, what="2 web pods running")
+    assert {p["spec"]["nodeName"] for p in first} == {"worker-2"}
+    assert run_cli("uncordon", "node-1").stdout == "node/node-1 uncordoned\n"
+
+    os.kill(agent["pid"], signal.SIGKILL)  # the node agent dies; its pods' processes do not
+    wait_for(lambda: ready_condition("worker-2")["status"] == "Unknown", timeout=20, what="worker-2 Unknown")
+    cond = ready_condition("worker-2")
+    assert (cond["reason"], cond["message"]) == ("NodeStatusUnknown", "Kubelet stopped posting node status.")
+    assert run_cli("get", "nodes").stdout.splitlines()[2].split()[:2] == ["worker-2", "NotReady"]
+    taints = {(t["key"], t["effect"]) for t in get_json("node", "worker-2")["spec"]["taints"]}
+    assert ("node.kubernetes.io/unreachable", "NoExecute") in taints
+    moved = wait_for(lambda: (lambda ps: ps if len(ps) == 2 else None)(
+        [p for p in pods("app=web") if running(p) and p["spec"]["nodeName"] == "node-1"]),
+        timeout=30, what="2 web pods running on node-1")
+    old = {p["metadata"]["uid"] for p in first}
+    assert not old & {p["metadata"]["uid"] for p in moved}
+    # The evicted pods stay Terminating: nobody on worker-2 can finish them.
+    evicted = [p for p in pods("app=web") if p["metadata"]["uid"] in old]
+    assert len(evicted) == 2 and all(p["metadata"].get("deletionTimestamp") for p in evicted)
+
+    cluster.join("worker-2", "--node-lease-duration-seconds", "2")  # the agent comes back
+    wait_for(lambda: not [p for p in pods("app=web") if p["metadata"]["uid"] in old], timeout=30,
+             what="the evicted pods finished by the returning agent")
+    wait_for(lambda: ready_condition("worker-2")["status"] == "True", timeout=20, what="worker-2 Ready again")
+    wait_for(lambda: not (get_json("node", "worker-2")["spec"].get("taints")), timeout=20, what="taints removed")
+
+
+def test_cordon_uncordon_and_drain_print_what_kubectl_prints(cluster):
+    cluster.start("--nodes", "2")
+    assert run_cli("cordon", "node-1-m02").stdout == "node/node-1-m02 cordoned\n"
+    assert run_cli("cordon", "node-1-m02").stdout == "node/node-1-m02 already cordoned\n"
+    assert run_cli("get", "nodes").stdout.splitlines()[2].split()[:2] == ["node-1-m02", "Ready,SchedulingDisabled"]
+    apply(replicaset("web", 2))
+    apply(pod("bare", "node-1"))
+    apply(pod("scratch", "node-1", volumes=[{"name": "s", "emptyDir": {}}]))
+    wait_for(lambda: len([p for p in pods() if running(p)]) == 4, timeout=30, what="4 running pods")
+    assert {p["spec"]["nodeName"] for p in pods()} == {"node-1"}
+    assert run_cli("uncordon", "node-1-m02").stdout == "node/node-1-m02 uncordoned\n"
+
+    refused = run_cli("drain", "node-1")
+    assert refused.returncode == 1
+    assert refused.stdout == "node/node-1 cordoned\n"
+    assert refused.stderr == (
+        'error: unable to drain node "node-1" due to error: [cannot delete Pods that declare no controller '
+        "(use --force to override): default/bare, cannot delete Pods with local storage (use "
+        "--delete-emptydir-data to override): default/scratch], continuing command...\n"
+        "There are pending nodes to be drained:\n node-1\n"
+        "cannot delete Pods that declare no controller (use --force to override): default/bare\n"
+        "cannot delete Pods with local storage (use --delete-emptydir-data to override): default/scratch\n")
+    assert len([p for p in pods() if running(p)]) == 4  # nothing was evicted
+
+    web = sorted(p["metadata"]["name"] for p in pods("app=web"))
+    drained = run_cli("drain", "node-1", "--force", "--delete-emptydir-data", "--grace-period", "1",
+                      "--timeout", "60s")
+    assert drained.returncode == 0, drained.stderr
+    assert drained.stderr == ("Warning: deleting Pods that declare no controller: default/bare, default/scratch\n")
+    lines = drained.stdout.splitlines()
+    every = ["default/bare", "default/scratch"] + [f"default/{n}" for n in web]
+    assert lines[0] == "node/node-1 already cordoned"
+    assert sorted(lines[1:5]) == sorted(f"evicting pod {ref}" for ref in every)
+    assert sorted(lines[5:9]) == sorted(f"pod/{ref.split('/')[1]} evicted" for ref in every)
+    assert lines[9:] == ["node/node-1 drained"]
+    moved = wait_for(lambda: (lambda ps: ps if len(ps) == 2 else None)([p for p in pods("app=web") if running(p)]),
+                     timeout=30, what="web back to 2 running pods")
+    assert {p["spec"]["nodeName"] for p in moved} == {"node-1-m02"}
+    assert not [p for p in pods() if p["metadata"]["name"] in ("bare", "scratch")]
+    described = run_cli("describe", "node", "node-1").stdout
+    assert "Taints:             node.kubernetes.io/unschedulable:NoSchedule\n" in described
+    assert "Unschedulable:      true\n" in described
+    assert run_cli("uncordon", "node-1").stdout == "node/node-1 uncordoned\n"
+
+
+def test_a_memory_hog_is_oom_killed(cluster):
+    from minikctl.runtime.limits import Limits
+
+    if Limits().mode == "rlimit":
+        pytest.skip("no writable memory cgroup here: RLIMIT_DATA makes allocations fail instead of killing")
+    cluster.start()
+    hog = pod("hog", restartPolicy="Never")
+    hog["spec"]["containers"] = [{
+        "name": "hog", "image": "python",
+        "command": ["python3", "-c", "x = []\nwhile True: x.append(bytearray(8 * 1024 * 1024))"],
+        "resources": {"requests": {"memory": "32Mi", "cpu": "100m"}, "limits": {"memory": "64Mi", "cpu": "200m"}}}]
+    apply(hog)
+    done = wait_for(lambda: (lambda p: p if (p.get("status") or {}).get("phase") == "Failed" else None)(
+        get_json("pod", "hog")), timeout=30, what="the hog to fail")
+    state = done["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert (state["reason"], state["exitCode"]) == ("OOMKilled", 137)
+    assert done["status"]["qosClass"] == "Burstable"
+    assert run_cli("get", "pod", "hog").stdout.splitlines()[1].split()[2] == "OOMKilled"
+    described = run_cli("describe", "pod", "hog").stdout
+    for line in ("      Reason:       OOMKilled\n", "      Exit Code:    137\n", "    Limits:\n",
+                 "      memory:  64Mi\n", "QoS Class:                    Burstable\n"):
+        assert line in described, line
+    assert f"Limits Enforced By:  {Limits().mode}\n" in described
