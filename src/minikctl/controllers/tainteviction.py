@@ -7,8 +7,11 @@ sync(pod key), level-triggered from the caches:
     not bound, already being deleted, or its node has no NoExecute taint -> nothing
     some NoExecute taint not tolerated                 -> delete now
     all tolerated, none with tolerationSeconds         -> tolerated for ever
-    otherwise, at (latest taint's timeAdded + the smallest tolerationSeconds among the
-    tolerations used)                                  -> delete; before that, look again then
+    otherwise, at (when this controller first saw the latest of those taints + the smallest
+    tolerationSeconds among the tolerations used)      -> delete; before that, look again then
+
+As Kubernetes' taint manager, the countdown starts when the taint is observed (on this
+controller's clock, sub-second), not from the taint's timeAdded, which has whole seconds.
 
 Eviction is an ordinary graceful delete (an event TaintManagerEviction "Marking for
 deletion Pod ns/name" first): on a dead node the pod stays Terminating, as in
@@ -39,6 +42,7 @@ class TaintEvictionController(Controller):
         self.pod_kind = kinds.by_kind("Pod")
         self.recorder = recorder
         self.pods = self.primary
+        self.seen: dict[str, dict[tuple[str, str], float]] = {}  # node -> taint -> first seen (epoch s)
         self.nodes = informers.informer("Node")
         self.informers.append(self.nodes)
         self.pods.add_handler(self.handle_pod_event)
@@ -49,9 +53,13 @@ class TaintEvictionController(Controller):
             self.enqueue(pod)
 
     def handle_node_event(self, etype: str, node: dict, old: dict | None) -> None:
-        if etype == "DELETED" or _no_execute(node) == _no_execute(old or {}) and old is not None:
-            return
         name = node["metadata"]["name"]
+        if etype == "DELETED":
+            self.seen.pop(name, None)
+            return
+        self._observe(node)
+        if old is not None and _no_execute(node) == _no_execute(old):
+            return
         for pod in self.pods.list(predicate=lambda p: (p.get("spec") or {}).get("nodeName") == name):
             self.enqueue(pod)
 
@@ -69,7 +77,7 @@ class TaintEvictionController(Controller):
         taints = _no_execute(node or {})
         if not taints:
             return
-        wait = self.seconds_left(pod, taints)
+        wait = self.seconds_left(pod, taints, since=self._observe(node or {}))
         if wait == FOREVER:
             return
         if wait > 0:
@@ -77,7 +85,18 @@ class TaintEvictionController(Controller):
             return
         self.evict(pod)
 
-    def seconds_left(self, pod: dict, taints: list[dict]) -> float:
+    def _observe(self, node: dict) -> float:
+        """When the newest of the node's NoExecute taints was first seen (epoch seconds)."""
+        now = self.clock.now().timestamp()
+        taints = {(t.get("key", ""), t.get("effect", "")) for t in _no_execute(node)}
+        seen = self.seen.setdefault(node.get("metadata", {}).get("name", ""), {})
+        for gone in set(seen) - taints:
+            del seen[gone]
+        for taint in taints:
+            seen.setdefault(taint, now)
+        return max(seen.values(), default=now)
+
+    def seconds_left(self, pod: dict, taints: list[dict], *, since: float | None = None) -> float:
         """How long the pod may stay: 0 for a taint it does not tolerate, FOREVER when
         every toleration it uses has no tolerationSeconds."""
         tolerations = (pod.get("spec") or {}).get("tolerations") or []
@@ -90,9 +109,10 @@ class TaintEvictionController(Controller):
         seconds = [max(0, int(t["tolerationSeconds"])) for t in used if t.get("tolerationSeconds") is not None]
         if not seconds:
             return FOREVER
-        added = [_time(t.get("timeAdded")) for t in taints]
-        start = max((a for a in added if a is not None), default=self.clock.now().timestamp())
-        return start + min(seconds) - self.clock.now().timestamp()
+        if since is None:
+            added = [_time(t.get("timeAdded")) for t in taints]
+            since = max((a for a in added if a is not None), default=self.clock.now().timestamp())
+        return since + min(seconds) - self.clock.now().timestamp()
 
     def evict(self, pod: dict) -> None:
         ns, name = split_key(f"{pod['metadata'].get('namespace', '')}/{pod['metadata']['name']}")
