@@ -1,0 +1,60 @@
+"""`create job` through the real CLI (no daemon: the in-process client): from a CronJob's
+jobTemplate, from an image and command, and kubectl's errors for bad input."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+
+CRONJOB = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "backup"},
+           "spec": {"schedule": "0 3 * * *", "jobTemplate": {
+               "metadata": {"labels": {"team": "ops"}, "annotations": {"owner": "ops"}},
+               "spec": {"backoffLimit": 2, "template": {"spec": {"restartPolicy": "OnFailure", "containers": [
+                   {"name": "work", "image": "busybox", "command": ["sh", "-c", "echo backup"]}]}}}}}}
+
+
+def get_job(name: str) -> dict:
+    out = run_cli("get", "job", name, "-o", "json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_create_job_from_cronjob(minikctl_home):
+    assert run_cli("apply", "-f", "-", stdin=json.dumps(CRONJOB)).returncode == 0
+    cj = json.loads(run_cli("get", "cronjob", "backup", "-o", "json").stdout)
+    out = run_cli("create", "job", "backup-now", "--from=cronjob/backup")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "job.batch/backup-now created\n", "")
+    job = get_job("backup-now")
+    md = job["metadata"]
+    assert md["annotations"] == {"cronjob.kubernetes.io/instantiate": "manual", "owner": "ops"}
+    assert md["labels"] == {"team": "ops"}  # given labels: the generated ones stay on the template
+    assert job["spec"]["template"]["metadata"]["labels"]["batch.kubernetes.io/job-name"] == "backup-now"
+    assert md["ownerReferences"] == [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "backup",
+                                      "uid": cj["metadata"]["uid"], "controller": True}]
+    assert job["spec"]["backoffLimit"] == 2
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["sh", "-c", "echo backup"]
+    dry = run_cli("create", "job", "again", "--from", "cronjob/backup", "--dry-run=client", "-o", "name")
+    assert (dry.returncode, dry.stdout) == (0, "job.batch/again\n")
+    assert run_cli("get", "job", "again").returncode == 1
+
+
+def test_create_job_from_image_with_command(minikctl_home):
+    out = run_cli("create", "job", "once", "--image=busybox", "--", "sh", "-c", "date")
+    assert (out.returncode, out.stdout) == (0, "job.batch/once created\n"), out.stderr
+    spec = get_job("once")["spec"]["template"]["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["containers"][0]["name"] == "once" and spec["containers"][0]["command"] == ["sh", "-c", "date"]
+
+
+def test_create_job_bad_input(minikctl_home):
+    cases = [
+        (("create", "job", "x"), "error: either --image or --from must be specified\n"),
+        (("create", "job", "x", "--image=busybox", "--from=cronjob/backup"),
+         "error: either --image or --from must be specified\n"),
+        (("create", "job", "x", "--from=cronjob/backup", "--", "date"), "error: cannot specify --from and command\n"),
+        (("create", "job", "x", "--from=cronjob/none"), 'Error from server (NotFound): cronjobs.batch "none" not found\n'),
+    ]
+    for args, message in cases:
+        out = run_cli(*args)
+        assert (out.returncode, out.stdout, out.stderr) == (1, "", message), args
+    assert run_cli("get", "jobs").stdout == ""
