@@ -859,6 +859,7 @@ def test_node_with_lease_and_pods() -> None:
         "  Architecture:               amd64",
         "  Container Runtime Version:  process://0.1.0",
         "  Kubelet Version:            v1.32.0",
+        "  Kube-Proxy Version:         ",  # kubectl 1.32 prints it, empty or not
         "PodCIDR:                      127.1.0.0/16",
         "Non-terminated Pods:          (1 in total)",
         "  Namespace                   Name     CPU Requests  CPU Limits  Memory Requests  Memory Limits  Age",

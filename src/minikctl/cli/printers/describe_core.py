@@ -239,7 +239,7 @@ def _system_info(w: PrefixWriter, info: dict) -> None:
                        ("Kernel Version", "kernelVersion"), ("OS Image", "osImage"),
                        ("Operating System", "operatingSystem"), ("Architecture", "architecture"),
                        ("Container Runtime Version", "containerRuntimeVersion"),
-                       ("Kubelet Version", "kubeletVersion")):
+                       ("Kubelet Version", "kubeletVersion"), ("Kube-Proxy Version", "kubeProxyVersion")):
         w.write(0, f"  {title}:\t{info.get(key, '')}\n")
 
 
