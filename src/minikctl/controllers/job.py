@@ -5,8 +5,9 @@ sync_job(key) is a linear pipeline:
     get the Job from the cache (gone or finished: nothing to do)
     -> claim its pods (adopt matching orphans, release what stopped matching)
     -> count: active, terminating, succeeded, failed (and completed indexes)
-    -> is it done? backoffLimit exceeded, activeDeadlineSeconds passed, or enough
-       completions: a FailureTarget / SuccessCriteriaMet condition, active pods deleted,
+    -> is it done? a podFailurePolicy FailJob rule matched, backoffLimit exceeded,
+       activeDeadlineSeconds passed, a successPolicy rule met, or enough completions:
+       a FailureTarget / SuccessCriteriaMet condition, active pods deleted,
        and the final Failed / Complete condition once no pod is left running
     -> otherwise manage the pods: suspended: delete them; else create the missing ones
        (after the failure back-off: 10 s doubling to 6 min) and delete the excess
@@ -182,6 +183,12 @@ class JobController(Controller):
             return ju.new_condition(ju.FAILURE_TARGET, "True", *ju.BACKOFF_LIMIT_EXCEEDED, now)
         if self.deadline_remaining(job, now) == 0:
             return ju.new_condition(ju.FAILURE_TARGET, "True", *ju.DEADLINE_EXCEEDED, now)
+        if spec.get("successPolicy") and spec.get("completionMode") == "Indexed":
+            matched = ju.success_policy_match(spec, ju.parse_indexes((job.get("status") or {}).get("completedIndexes"),
+                                                                     int(spec.get("completions") or 0)))
+            if matched is not None:
+                return ju.new_condition(ju.SUCCESS_CRITERIA_MET, "True", "SuccessPolicy",
+                                        f"Matched rules at index {matched}", now)
         completions = spec.get("completions")
         if (succeeded > 0 and not active) if completions is None else succeeded >= int(completions):
             return ju.new_condition(ju.SUCCESS_CRITERIA_MET, "True", *ju.COMPLETIONS_REACHED, now)

@@ -139,6 +139,22 @@ def add_completion_index_env(template_spec: dict) -> None:
                 env.append(dict(env_var))
 
 
+def success_policy_match(spec: dict, done: set[int]) -> int | None:
+    """The index of the first spec.successPolicy rule the completed indexes satisfy
+    (matchSuccessPolicy): all of succeededIndexes, or succeededCount of them (or of all)."""
+    completions = int(spec.get("completions") or 0)
+    for index, rule in enumerate((spec.get("successPolicy") or {}).get("rules") or []):
+        wanted_text, count = rule.get("succeededIndexes"), rule.get("succeededCount")
+        if wanted_text is not None:
+            wanted = parse_indexes(wanted_text, completions)
+            matched = len(wanted & done)
+            if (count is None and matched == len(wanted)) or (count is not None and matched >= int(count)):
+                return index
+        elif count is not None and len(done) >= int(count):
+            return index
+    return None
+
+
 # -- failures and back-off ---------------------------------------------------------------------
 
 def finish_time(pod: dict) -> _dt.datetime | None:

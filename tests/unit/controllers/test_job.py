@@ -255,3 +255,19 @@ def test_pod_failure_policy_ignore_does_not_count(batch):
     job = sync(c, "pfi")
     assert "failed" not in job["status"] and cond(job, "Failed") is None
     assert len(running(c, job)) == 1, "replaced at once: an ignored failure has no back-off"
+
+
+def test_success_policy_completes_an_indexed_job_early(batch):
+    c = batch
+    c.client.create(new_job(name="leader", completionMode="Indexed", completions=3, parallelism=3,
+                            successPolicy={"rules": [{"succeededIndexes": "0"}]}))
+    job = sync(c, "leader")
+    pods = {p["metadata"]["annotations"][ju.COMPLETION_INDEX]: p for p in running(c, job)}
+    finish_pod(c.client, pods["0"]["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c, "leader")
+    met = cond(job, "SuccessCriteriaMet")
+    assert (met["reason"], met["message"]) == ("SuccessPolicy", "Matched rules at index 0")
+    assert cond(job, "Complete") is None and not running(c, job), "the others are stopped first"
+    c.finish_deletions()
+    job = sync(c, "leader")
+    assert cond(job, "Complete")["reason"] == "SuccessPolicy" and job["status"]["completionTime"]
