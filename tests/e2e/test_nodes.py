@@ -29,6 +29,7 @@ def cluster(minikctl_home):
 
     class Cluster:
         pod_cidr = cidr
+        home = str(minikctl_home)
 
         @staticmethod
         def start(*flags: str) -> None:
@@ -119,6 +120,26 @@ def test_three_nodes_in_one_daemon_each_run_their_pods_in_their_own_range(cluste
     status = run_cli("daemon", "status")
     assert "nodes:    node-1, node-1-m02, node-1-m03" in status.stdout
     assert "pods:     3 on these nodes, 3 running" in status.stdout
+    assert_same_as_kubectl(cluster.home, "get", "nodes", "-o", "wide")
+    assert_same_as_kubectl(cluster.home, "describe", "node", "node-1-m02")
+
+
+def assert_same_as_kubectl(home: str, *args: str) -> None:
+    """Real kubectl against the daemon prints what minikctl prints (ages aside)."""
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("kubectl") is None:
+        return
+    theirs = subprocess.run(["kubectl", *args], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "KUBECONFIG": os.path.join(home, "kubeconfig")})
+    ours = run_cli(*args)
+    assert theirs.returncode == 0, theirs.stderr
+
+    def ageless(text: str) -> str:  # a second may pass between the two (and widen a column)
+        return re.sub(r" +", " ", re.sub(r"\b\d+s\b", "<age>", text))
+    assert ageless(ours.stdout) == ageless(theirs.stdout)
 
 
 def test_a_joined_node_dies_and_its_replicaset_pods_are_recreated_on_the_other_node(cluster):
