@@ -202,7 +202,7 @@ def report(results: list[dict[str, float]], opts: argparse.Namespace) -> str:
         "",
         f"Setup per round: a fresh daemon (node-1) with `--node-monitor-grace-period {opts.grace}",
         f"--default-unreachable-toleration-seconds {opts.toleration}`, a joined node agent `worker` with its lease",
-        f"renewed every {max(1, int(float(opts.grace.rstrip('s'))))}/4 s, a ReplicaSet of {opts.replicas} pods all on",
+        f"renewed every {max(1, int(float(opts.grace.rstrip('s')))) / 4:g} s, a ReplicaSet of {opts.replicas} pods all on",
         "worker; then the agent is SIGKILLed (t = 0). Seconds from t = 0 until:",
         "",
         "| phase | what | median | min | max |",
@@ -223,9 +223,11 @@ def report(results: list[dict[str, float]], opts: argparse.Namespace) -> str:
     lines += [f"- {p}: {steps[p]:.2f} s" for p in PHASES]
     lines += ["", f"Rounds: {len(results)}. Raw (s): " +
               "; ".join(", ".join(f"{r[p]:.2f}" for p in PHASES) for r in results), ""]
-    lines += ["Reading: detection is the grace period plus up to one monitor period (a quarter of the grace",
-              "period) plus the lease renewal gap; eviction adds the toleration seconds counted from the taint's",
-              "timeAdded; what follows (create, bind, start) is minikctl's own reaction time.", ""]
+    lines += ["Reading: the grace period runs from the last heartbeat the controller saw (up to one renewal",
+              "interval before the kill), and the check runs every monitor period (a quarter of the grace period):",
+              "detection lands within about G +/- G/4 of the kill. Eviction adds the toleration seconds, counted",
+              "from when the taint eviction controller saw the unreachable:NoExecute taint, then the deletes;",
+              "what follows (create, bind, start) is minikctl's own reaction time.", ""]
     return "\n".join(lines)
 
 
