@@ -23,6 +23,7 @@ import logging
 
 from minikctl import errors
 from minikctl.api import kinds, meta
+from minikctl.api.rules.common import go_quote
 from minikctl.controllers import cronjob_schedule as cs
 from minikctl.controllers import job_util as ju
 from minikctl.controllers import ownership
@@ -88,11 +89,19 @@ class CronJobController(Controller):
         spec = cj["spec"]
         if cj["metadata"].get("deletionTimestamp") or spec.get("suspend"):
             return None
+        zone = spec.get("timeZone")
+        if zone is not None and not cs.known_zone(zone):
+            self.recorder.event(cj, WARNING, "UnknownTimeZone", f"invalid timeZone: {go_quote(zone)}: unknown time zone {zone}")
+            return None
+        if "TZ" in (spec.get("schedule") or ""):
+            self.recorder.event(cj, WARNING, "UnsupportedSchedule",
+                                f"CRON_TZ or TZ used in schedule {go_quote(spec.get('schedule') or '')} is not officially supported, "
+                                "see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details")
         try:
-            sched = cs.parse(spec.get("schedule") or "", spec.get("timeZone"))
+            sched = cs.parse(spec.get("schedule") or "", zone)
         except ValueError as exc:
             self.recorder.event(cj, WARNING, "UnparseableSchedule",
-                                f"unparseable schedule: {spec.get('schedule')!r} : {exc}")
+                                f"unparseable schedule: {go_quote(spec.get('schedule') or '')} : {exc}")
             return None
         now = self.clock.now()
         try:

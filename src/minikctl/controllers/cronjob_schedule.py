@@ -71,6 +71,16 @@ def parse(schedule: str, time_zone: str | None) -> Schedule:
     return sched
 
 
+def known_zone(name: str) -> bool:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+        return True
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+
+
 @dataclass
 class Missed:
     earliest: _dt.datetime
