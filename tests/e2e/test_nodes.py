@@ -225,8 +225,6 @@ def test_cordon_uncordon_and_drain_print_what_kubectl_prints(cluster):
 def test_a_memory_hog_is_oom_killed(cluster):
     from minikctl.runtime.limits import Limits
 
-    if Limits().mode == "rlimit":
-        pytest.skip("no writable memory cgroup here: RLIMIT_DATA makes allocations fail instead of killing")
     cluster.start()
     hog = pod("hog", restartPolicy="Never")
     hog["spec"]["containers"] = [{

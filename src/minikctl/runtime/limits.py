@@ -3,7 +3,8 @@
 Best first:
   cgroup v2   <own cgroup>/minikctl/<pod uid>/<container>: memory.max, cpu.max
   cgroup v1   the memory (memory.limit_in_bytes) and cpu (cfs quota) hierarchies
-  rlimit      RLIMIT_DATA = the memory limit (heap and mmaps); cpu not enforced
+  rlimit      a watchdog kills a container over its memory limit (runtime/memwatch.py),
+              RLIMIT_DATA a backstop above it (heap and mmaps); cpu not enforced
 The cgroups are made under the daemon's own cgroup, never at the root of a hierarchy,
 so pods stay inside whatever limits the daemon itself runs under. The launcher joins
 the cgroup before exec, so every process of the container is inside from its first
@@ -26,6 +27,7 @@ class LimitPlan:
     how: str = ""  # shown to users: "cgroup v2", "cgroup v1", "rlimit (memory only)"
     warning: str = ""
     oom_check: Callable[[], bool] | None = None
+    memory_watch: int = 0  # rlimit mode: the runtime's watchdog keeps this memory limit
 
     @property
     def needs_launcher(self) -> bool:
@@ -113,9 +115,12 @@ class Limits:
         return self._rlimit_plan(memory, cpu)
 
     def _rlimit_plan(self, memory: int, cpu: int) -> LimitPlan:
+        from minikctl.runtime import memwatch
+
         plan = LimitPlan(how="rlimit")
         if memory:
-            plan.rlimits["RLIMIT_DATA"] = memory
+            plan.rlimits["RLIMIT_DATA"] = memwatch.backstop(memory)
+            plan.memory_watch = memory
         if cpu:
             plan.warning = ("the cpu limit is not enforced: no writable cgroup on this machine "
                             "(run the daemon as root with cgroups mounted)")
@@ -163,6 +168,20 @@ class Limits:
             else:
                 plan.warning = "the cpu limit is not enforced: the cpu cgroup is not writable"
         return plan
+
+    def oom_check(self, pod_uid: str, container: str) -> Callable[[], bool] | None:
+        """For an adopted container: True once its cgroup records an OOM kill from now on."""
+        if self.mode == "cgroup v2":
+            path, key, name = self._dir("", pod_uid, container), "oom_kill", "memory.events"
+        elif self.mode == "cgroup v1":
+            path, key, name = self._dir("memory", pod_uid, container), "oom_kill", "memory.oom_control"
+        else:
+            return None
+        if not path or not os.path.isdir(path):
+            return None
+        counter = os.path.join(path, name)
+        base = _read_counter(counter, key)
+        return lambda: _read_counter(counter, key) > base
 
     def remove_pod(self, pod_uid: str) -> None:
         """Remove the pod's cgroups (empty once its processes are gone)."""

@@ -34,6 +34,7 @@ from minikctl.runtime.interface import (
 )
 from minikctl.runtime.limits import LimitPlan, Limits
 from minikctl.runtime.logcap import LogWatchdog, open_log
+from minikctl.runtime.memwatch import MemoryWatchdog
 from minikctl.runtime.reaper import Reaper
 from minikctl.runtime.shim import BindShim, find_executable, is_static_executable, preload_env
 
@@ -53,6 +54,7 @@ class ProcessRuntime:
         self._logs = LogWatchdog()
         self._shim = BindShim(self.home)
         self._limits: Limits | None = None
+        self._memwatch: MemoryWatchdog | None = None  # memory limits where there are no cgroups
         self._lock = threading.Lock()
         # Popen objects of running children: dropped, subprocess would reap them behind
         # our back (subprocess._cleanup) and the real exit code would be lost.
@@ -77,6 +79,14 @@ class ProcessRuntime:
         """Stop the runtime's threads. Containers keep running (pods outlive the daemon)."""
         self._reaper.close()
         self._logs.close()
+        if self._memwatch is not None:
+            self._memwatch.close()
+
+    def _memory_watchdog(self) -> MemoryWatchdog:
+        with self._lock:
+            if self._memwatch is None:
+                self._memwatch = MemoryWatchdog()
+            return self._memwatch
 
     def _get_limits(self) -> Limits:
         if self._limits is None:
@@ -157,6 +167,8 @@ class ProcessRuntime:
         finally:
             os.close(log_fd)
         ticks = procfs.start_ticks(popen.pid) or 0
+        if plan.memory_watch:
+            plan.oom_check = self._memory_watchdog().watch(popen.pid, ticks, plan.memory_watch).is_set
         proc = ContainerProcess(pid=popen.pid, start_ticks=ticks, started_at=time.time(), warnings=tuple(warnings))
         with self._lock:
             self._popens[popen.pid] = popen
@@ -289,12 +301,28 @@ class ProcessRuntime:
             with self._lock:
                 ours = proc.pid in self._popens
             on_reaped = (lambda result, pid=proc.pid, path=log_path: self._reaped(pid, path, result))
-            if not self._reaper.watch(proc.pid, proc.start_ticks, child=ours, on_reaped=on_reaped):
+            oom_check = self._adopted_oom_check(sandbox_dir, name, proc, config)
+            if not self._reaper.watch(proc.pid, proc.start_ticks, child=ours, on_reaped=on_reaped,
+                                      oom_check=oom_check):
                 continue
             if config is not None:
                 self._logs.watch(config.log_path, config.log_max_bytes)
             out[config.name if config else name] = proc
         return out
+
+    def _adopted_oom_check(self, sandbox_dir: str, name: str, proc: ContainerProcess,
+                           config: ContainerConfig | None) -> Callable[[], bool] | None:
+        """OOM detection for a container a previous daemon started with a memory limit:
+        its cgroup's OOM counter from now on, or the watchdog again (rlimit mode)."""
+        memory = int(((config.limits if config else None) or {}).get("memory") or 0)
+        state = records.load_state(os.path.join(sandbox_dir, name))
+        how = state[1].get("limits") if state else ""
+        if not memory or not how:
+            return None
+        if how == "rlimit":
+            return self._memory_watchdog().watch(proc.pid, proc.start_ticks, memory).is_set
+        sandbox = records.load_sandbox(sandbox_dir)
+        return self._get_limits().oom_check(sandbox.pod_uid, name) if sandbox else None
 
     def _recorded(self, sandbox_dir: str) -> dict[str, ContainerProcess]:
         out = {}
