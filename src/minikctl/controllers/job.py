@@ -15,13 +15,16 @@ sync_job(key) is a linear pipeline:
 
 Counts are taken from the pods that exist and never go down (status.succeeded is
 max(recorded, seen)): pods of a Job stay until the Job is deleted, so this is the
-count Kubernetes keeps, without the job-tracking finalizer. Indexed Jobs keep their
-progress in status.completedIndexes, as Kubernetes does.
+count Kubernetes keeps, without the job-tracking finalizer. A pod deleted before it
+succeeded counts as failed, as in Kubernetes (not when the Job is suspended or already
+met its success criteria); the informer handler remembers such pods, since they may be
+gone by the next sync. Indexed Jobs keep their progress in status.completedIndexes.
 """
 from __future__ import annotations
 
 import copy
 import logging
+import threading
 
 from minikctl import errors
 from minikctl.api import kinds, meta, selectors
@@ -52,6 +55,11 @@ class JobController(Controller):
         self.expectations = Expectations(clock=self.clock.monotonic)
         self.recorder = recorder or EventRecorder(client, self.name, clock=self.clock)
         self.backoff, self.max_backoff = backoff, max_backoff
+        # Pods seen being deleted before they succeeded: Kubernetes counts them as failed
+        # (its job-tracking finalizer keeps them visible until counted; here the informer
+        # handler remembers them, as they may be gone before the next sync).
+        self._deleted: dict[str, set[str]] = {}
+        self._deleted_lock = threading.Lock()
         self.jobs.add_handler(self.handle_job_event)
         self.pods.add_handler(self.handle_pod_event)
 
@@ -60,6 +68,7 @@ class JobController(Controller):
     def handle_job_event(self, etype: str, job: dict, old: dict | None) -> None:
         if etype == "DELETED":
             self.expectations.delete(key_of(job))
+            self.forget_deleted(key_of(job))
         self.enqueue(job)
 
     def handle_pod_event(self, etype: str, pod: dict, old: dict | None) -> None:
@@ -73,9 +82,28 @@ class JobController(Controller):
         key = key_of(job)
         if etype == "DELETED" or pod["metadata"].get("deletionTimestamp"):
             self.expectations.deletion_observed(key, pods.pod_key(pod))
+            if self.counts_as_failed_when_deleted(job, pod):
+                with self._deleted_lock:
+                    self._deleted.setdefault(key, set()).add(pod["metadata"]["uid"])
         elif etype == "ADDED" or old is None:
             self.expectations.creation_observed(key)
         self.enqueue(job)
+
+    @staticmethod
+    def counts_as_failed_when_deleted(job: dict, pod: dict) -> bool:
+        """isPodFailed for a pod going away: not if it succeeded, was ignored by the pod
+        failure policy, or was deleted because the Job is suspended."""
+        if job["spec"].get("suspend") or ju.phase(pod) == "Succeeded":
+            return False
+        return ju.phase(pod) != "Failed" or pfp.judge(job["spec"], pod).counts
+
+    def deleted_uids(self, key: str) -> set[str]:
+        with self._deleted_lock:
+            return set(self._deleted.get(key, ()))
+
+    def forget_deleted(self, key: str) -> None:
+        with self._deleted_lock:
+            self._deleted.pop(key, None)
 
     def resolve(self, namespace: str, ref: dict | None) -> dict | None:
         return ownership.resolve_controller_ref(ref, self.kind, self.jobs.get, namespace)
@@ -139,7 +167,11 @@ class JobController(Controller):
             succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
         verdicts = {p["metadata"]["uid"]: pfp.judge(spec, p) if spec.get("podFailurePolicy") else pfp.COUNTED
                     for p in owned if ju.phase(p) == "Failed"}
-        failed = max(int(status.get("failed") or 0), sum(1 for v in verdicts.values() if v.counts))
+        failed_uids = {uid for uid, v in verdicts.items() if v.counts}
+        if not suspended and not ju.has_true(job, ju.SUCCESS_CRITERIA_MET):
+            # Deleted before finishing (by a user, a deadline, a scale-down): a failure.
+            failed_uids |= {p["metadata"]["uid"] for p in terminating} | self.deleted_uids(key_of(job))
+        failed = max(int(status.get("failed") or 0), len(failed_uids))
         # Ignored failures neither count nor slow down the replacements.
         owned = [p for p in owned if verdicts.get(p["metadata"]["uid"], pfp.COUNTED).counts]
         fail_job = next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None)
@@ -154,6 +186,7 @@ class JobController(Controller):
             conditions = ju.set_condition(conditions, target)
             if not still_running:
                 conditions = self.finish(job, conditions, target, now)
+                self.forget_deleted(key_of(job))
         else:
             requeue, active_count = self.manage(job, owned, active, done, succeeded, now)
             requeue = _sooner(requeue, self.deadline_remaining(job, now))

@@ -9,7 +9,7 @@ from minikctl import errors
 from minikctl.client.local import LocalClient
 from minikctl.controllers import job_util as ju
 from minikctl.controllers.base import rfc3339
-from tests.unit.controllers.batch_helpers import JOB, cond, finish_pod, new_job, owned_by
+from tests.unit.controllers.batch_helpers import JOB, POD, cond, finish_pod, new_job, owned_by
 from tests.unit.controllers.conftest import Cluster, FakeClock
 
 
@@ -134,6 +134,8 @@ def test_active_deadline_deletes_pods_and_fails_the_job(batch):
     failed = cond(job, "Failed")
     assert failed["reason"] == "DeadlineExceeded" and failed["message"] == "Job was active longer than specified deadline"
     assert "completionTime" not in job["status"]
+    assert job["status"]["failed"] == 2, "pods killed at the deadline count as failed, as in Kubernetes"
+    assert "terminating" in job["status"] and job["status"]["terminating"] == 0
 
 
 def test_suspend_deletes_active_pods_and_resume_recreates_them(batch):
@@ -152,6 +154,7 @@ def test_suspend_deletes_active_pods_and_resume_recreates_them(batch):
     job = sync(c)
     assert cond(job, "Suspended")["status"] == "False" and cond(job, "Suspended")["reason"] == "JobResumed"
     assert len(running(c, job)) == 3
+    assert "failed" not in job["status"], "pods stopped by a suspension are not failures"
 
 
 def test_indexed_job_gives_each_pod_its_index(batch):
@@ -271,3 +274,17 @@ def test_success_policy_completes_an_indexed_job_early(batch):
     c.finish_deletions()
     job = sync(c, "leader")
     assert cond(job, "Complete")["reason"] == "SuccessPolicy" and job["status"]["completionTime"]
+
+
+def test_a_pod_deleted_while_running_counts_as_failed_and_is_replaced(batch):
+    c = batch
+    c.client.create(new_job(backoffLimit=3))
+    job = sync(c)
+    [pod] = running(c, job)
+    c.client.delete(POD, "default", pod["metadata"]["name"])  # unbound: gone at once
+    job = sync(c)
+    assert job["status"]["failed"] == 1
+    [replacement] = running(c, job)
+    assert replacement["metadata"]["name"] != pod["metadata"]["name"]
+    job = sync(c)
+    assert job["status"]["failed"] == 1, "counted once"
