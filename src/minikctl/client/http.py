@@ -3,8 +3,9 @@
 Same methods, same results, same errors as the in-process client: Status answers are
 mapped back to minikctl.errors (NotFound, Conflict, Invalid with its causes...), so the
 CLI prints the same messages whichever transport it used, and `Warning:` headers go to
-the warn callback. Standard library only (http.client, ssl, json): this is the CLI's
-fast path, and it must not import SQLAlchemy, jsonschema or rich.
+the warn callback. Standard library only (ssl, json, and wire.py's HTTP/1.1 instead of
+http.client): this is the CLI's fast path, and it must not import SQLAlchemy, jsonschema
+or rich.
 
 Connections are kept alive, one per thread (controllers share a client across threads);
 each watch has its own connection, read by a helper thread so the watch can stop on its
@@ -12,7 +13,6 @@ each watch has its own connection, read by a helper thread so the watch can stop
 """
 from __future__ import annotations
 
-import http.client
 import json
 import queue
 import re
@@ -26,6 +26,7 @@ from typing import Any
 
 from minikctl import errors
 from minikctl.api.kinds import Kind
+from minikctl.client import wire
 from minikctl.client.modify import Modifiable
 
 JSON = "application/json"
@@ -192,7 +193,7 @@ class HttpClient(Modifiable):
         return obj
 
     def request(self, method: str, path: str, *, query: dict | None = None, body: Any = None,
-                headers: dict | None = None) -> tuple[int, http.client.HTTPMessage, bytes]:
+                headers: dict | None = None) -> tuple[int, wire.Headers, bytes]:
         """One request on this thread's kept-alive connection: (status, headers, body)."""
         url = path + ("?" + urllib.parse.urlencode(query) if query else "")
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
@@ -207,12 +208,12 @@ class HttpClient(Modifiable):
                 if resp.will_close:
                     self.close()
                 return resp.status, resp.headers, data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            except (BrokenPipeError, ConnectionResetError) as exc:  # (wire.RemoteDisconnected too)
                 self.close()
                 # A kept-alive connection the server had already closed: retry once, fresh.
                 if not reused or attempt:
                     raise self._unreachable(exc) from None
-            except (OSError, http.client.HTTPException) as exc:
+            except OSError as exc:
                 self.close()
                 raise self._unreachable(exc) from None
         raise AssertionError("unreachable")
@@ -223,7 +224,7 @@ class HttpClient(Modifiable):
             out["Content-Type"] = JSON
         return out
 
-    def _connection(self) -> tuple[http.client.HTTPSConnection, bool]:
+    def _connection(self) -> tuple[wire.Connection, bool]:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn, True
@@ -231,8 +232,8 @@ class HttpClient(Modifiable):
         self._local.conn = conn
         return conn, False
 
-    def new_connection(self, timeout: float | None) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection(self.host, self.port, context=self._ssl, timeout=timeout)
+    def new_connection(self, timeout: float | None) -> wire.Connection:
+        return wire.Connection(self.host, self.port, context=self._ssl, timeout=timeout)
 
     def _unreachable(self, exc: BaseException) -> errors.MinikctlError:
         if isinstance(exc, ConnectionRefusedError):
@@ -242,7 +243,7 @@ class HttpClient(Modifiable):
             return errors.MinikctlError(f"Unable to connect to the server {self.url}: {exc}")
         return errors.MinikctlError(f"Unable to connect to the server {self.url}: {exc}")
 
-    def _warnings(self, headers: http.client.HTTPMessage) -> None:
+    def _warnings(self, headers: wire.Headers) -> None:
         for value in headers.get_all("Warning") or []:
             m = _WARNING.match(value)
             self.warn(re.sub(r"\\(.)", r"\1", m.group(1)) if m else value)
@@ -260,7 +261,7 @@ class _WatchStream:
         try:
             self._conn.request("GET", path + "?" + urllib.parse.urlencode(query), headers=headers)
             self._resp = self._conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             self._conn.close()
             raise client._unreachable(exc) from None
         client._warnings(self._resp.headers)

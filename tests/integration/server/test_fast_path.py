@@ -1,5 +1,6 @@
 """The HTTP transport is the CLI's fast path: using it imports neither SQLAlchemy, nor
-jsonschema, nor rich, nor PyYAML (checked in a fresh interpreter, after real requests)."""
+jsonschema, nor rich, nor PyYAML, nor http.client and its email package (checked in a
+fresh interpreter, after real requests)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ c.list(kinds.by_kind("Pod"), "default")
 c.get(kinds.by_kind("Namespace"), "", "default")
 c.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fast"}})
 c.modify(kinds.by_kind("ConfigMap"), "default", "fast", lambda o: o.update(data={"a": "b"}))
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "jsonschema", "rich", "yaml", "cryptography"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "jsonschema", "rich", "yaml", "cryptography",
+                                                           "email", "http", "typer", "click"))
 print(json.dumps(heavy))
 """
 
