@@ -632,6 +632,7 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Namespace": _namespace,
     "Endpoints": _endpoints,
     "PersistentVolumeClaim": _pvc,
+    "PriorityClass": lambda pc: pc.setdefault("preemptionPolicy", "PreemptLowerPriority"),
 }
 
 

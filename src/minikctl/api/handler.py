@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api import allocation, defaults, kinds, meta, tolerations, validation
+from minikctl.api import allocation, defaults, kinds, meta, priority, tolerations, validation
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -137,6 +137,8 @@ class Api(Modifiable):
             tolerations.add_default_tolerations(obj, *self.default_toleration_seconds)  # DefaultTolerationSeconds
         self._check_size(kind, obj)
         self._admit(kind, md)
+        if kind.kind == "Pod":
+            priority.admit_pod(self.store, obj)  # Priority admission: spec.priority from its class
         with allocation.service_write(self.store, obj, dry_run=dry_run):  # Service IPs and node ports
             if dry_run:
                 return obj
@@ -368,12 +370,13 @@ def qos_class(spec: dict) -> str:
 
 
 def bootstrap(api: Api) -> None:
-    """Namespaces every cluster has. Run once, when a store is created."""
+    """Namespaces and system PriorityClasses every cluster has. Run once, when a store is created."""
     for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
         try:
             api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         except errors.AlreadyExists:
             pass
+    priority.bootstrap(api)
 
 
 def kind_for(obj: dict) -> Kind:

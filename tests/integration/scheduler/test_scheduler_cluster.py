@@ -163,12 +163,19 @@ def test_no_nodes_and_other_schedulers(cluster):
     assert cluster.node_of("theirs") is None and cluster.condition("theirs") is None
 
 
+def priority_class(name: str, value: int) -> dict:
+    return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name}, "value": value}
+
+
 def test_a_higher_priority_pod_preempts_a_lower_one(cluster):
+    for name, value in (("low", 1), ("medium", 5), ("high", 1000)):
+        cluster.create(priority_class(name, value))
     cluster.add_node(node("n1", cpu="2"))
-    cluster.create(pod("low-a", cpu="1", priority=1))
-    cluster.create(pod("low-b", cpu="1", priority=5))
+    cluster.create(pod("low-a", cpu="1", priorityClassName="low"))
+    cluster.create(pod("low-b", cpu="1", priorityClassName="medium"))
     wait_for("both bound", lambda: all(cluster.placement().values()) and len(cluster.placement()) == 2)
-    cluster.create(pod("vip", cpu="1", priority=1000))
+    cluster.create(pod("vip", cpu="1", priorityClassName="high"))
+    assert cluster.pod("vip")["spec"]["priority"] == 1000  # admission resolved the class
     assert wait_for("vip bound", lambda: cluster.node_of("vip")) == "n1"
     placed = cluster.placement()
     assert "low-a" not in placed and placed["low-b"] == "n1"  # the least important went
@@ -178,7 +185,7 @@ def test_a_higher_priority_pod_preempts_a_lower_one(cluster):
     uid = cluster.pod("vip")["metadata"]["uid"]
     assert preempted == [("Normal", "Preempted", f"Preempted by pod {uid} on node n1")]
     # Equal or higher priority pods are never victims: this one just waits.
-    cluster.create(pod("peer", cpu="1", priority=5))
+    cluster.create(pod("peer", cpu="1", priorityClassName="medium"))
     unschedulable_with(cluster, "peer", (
         "0/1 nodes are available: 1 Insufficient cpu. "
         "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."))

@@ -52,6 +52,11 @@ def update_rules(kind: Kind, new: dict, old: dict) -> list[Cause]:
             causes.append(invalid("type", as_str(new.get("type")), IMMUTABLE))
     elif k == "RuntimeClass" and new.get("handler") != old.get("handler"):
         causes.append(invalid("handler", as_str(new.get("handler")), IMMUTABLE))
+    elif k == "PriorityClass":
+        if new.get("value") != old.get("value"):
+            causes.append(forbidden("value", "may not be changed in an update."))
+        if new.get("preemptionPolicy") != old.get("preemptionPolicy"):
+            causes.append(invalid("preemptionPolicy", as_str(new.get("preemptionPolicy")), IMMUTABLE))
     elif k == "PersistentVolumeClaim":
         causes += _pvc_update(new_spec, old_spec)
     return causes

@@ -268,6 +268,9 @@ PERSISTENTVOLUMECLAIM = (
 
 RUNTIMECLASS = (NAME, Column("Handler", 0, lambda o, c: o.get("handler", "")), AGE)
 LEASE = (NAME, Column("Holder", 0, lambda o, c: spec(o).get("holderIdentity") or ""), AGE)
+PRIORITYCLASS = (NAME, Column("Value", 0, lambda o, c: str(o.get("value", 0))),
+                 Column("Global-Default", 0, lambda o, c: "true" if o.get("globalDefault") else "false"), AGE,
+                 Column("PreemptionPolicy", 0, lambda o, c: o.get("preemptionPolicy") or ""))
 
 
 BY_KIND: dict[str, tuple[Column, ...]] = {
@@ -281,4 +284,5 @@ BY_KIND: dict[str, tuple[Column, ...]] = {
     "PersistentVolumeClaim": PERSISTENTVOLUMECLAIM,
     "RuntimeClass": RUNTIMECLASS,
     "Lease": LEASE,
+    "PriorityClass": PRIORITYCLASS,
 }
