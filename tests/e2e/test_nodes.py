@@ -177,6 +177,24 @@ def test_a_joined_node_dies_and_its_replicaset_pods_are_recreated_on_the_other_n
     wait_for(lambda: not (get_json("node", "worker-2")["spec"].get("taints")), timeout=20, what="taints removed")
 
 
+def test_node_names_and_pod_ranges_are_never_shared(cluster):
+    cluster.start()
+    taken = get_json("node", "node-1")["spec"]["podCIDR"]
+    out = run_cli("daemon", "start", "--join", "--node-name", "node-1")
+    assert (out.returncode, out.stderr) == (1, 'error: node "node-1" is run by the daemon (pid '
+                                               f'{json.loads(open(os.path.join(cluster.home, "daemon.json")).read())["pid"]}'
+                                               ') already: give the joining node another --node-name\n')
+    out = run_cli("daemon", "start", "--join", "--node-name", "w", "--pod-cidr", taken)
+    assert out.returncode == 1
+    assert out.stderr.splitlines()[0] == (f'error: the pod CIDR {taken} overlaps node "node-1"\'s {taken}: give this '
+                                          "node a range of its own with --pod-cidr")
+    assert out.stderr.splitlines()[1].startswith("the node agent exited at start (code 1); see ")
+    agent = cluster.join("w")  # without --pod-cidr: the next free slice of the daemon's range
+    mine = ipaddress.ip_network(agent["pod_cidr"])
+    assert mine.subnet_of(ipaddress.ip_network(cluster.pod_cidr)) and not mine.overlaps(ipaddress.ip_network(taken))
+    assert [n["metadata"]["name"] for n in get_json("nodes")["items"]] == ["node-1", "w"]
+
+
 def test_cordon_uncordon_and_drain_print_what_kubectl_prints(cluster):
     cluster.start("--nodes", "2")
     assert run_cli("cordon", "node-1-m02").stdout == "node/node-1-m02 cordoned\n"

@@ -191,6 +191,7 @@ def register(app: typer.Typer) -> None:
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
                              node_lease_duration_seconds)
         opts.validate()
+        _check_names(home.home(), opts)
         if join:
             state_file = process.agent_state_file(str(node_name))
             info = process.start_background(home.home(), opts.args(), state_file=state_file,
@@ -263,6 +264,25 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"  joined:   {agent['node']} (pid {agent['pid']}, pod CIDR {agent.get('pod_cidr', '')})")
 
     app.add_typer(daemon_app, name="daemon")
+
+
+def _check_names(home: str, opts: DaemonOptions) -> None:
+    """One node, one kubelet: refuse (before starting anything) a name a running daemon
+    or joined agent already runs, as the started process itself would."""
+    from minikctl import errors
+    from minikctl.daemon import nodeconfig, process, runner
+
+    daemon = process.read_state(home) or {}
+    if opts.join:
+        if opts.node_name in (daemon.get("nodes") or [daemon.get("node")]):
+            raise errors.MinikctlError(f'node "{opts.node_name}" is run by the daemon (pid {daemon["pid"]}) '
+                                       "already: give the joining node another --node-name")
+        return
+    for name in nodeconfig.node_names(opts.node_name or runner.default_node_name(), opts.nodes):
+        agent = process.read_state(home, process.agent_state_file(name))
+        if agent:
+            raise errors.MinikctlError(f'node "{name}" is run by a joined node agent (pid {agent["pid"]}): '
+                                       "stop it first (daemon stop --node-name NAME) or choose another --node-name")
 
 
 def _agents(home: str) -> list[dict]:

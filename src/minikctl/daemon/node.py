@@ -170,10 +170,11 @@ class NodeAgent:
     def choose_pod_cidr(self) -> str:
         """With a cluster range (several nodes, or a join without --pod-cidr), this node's
         slice of it: the one it had, if still its own, else the first free one."""
-        if self.cluster_cidr is None:
-            return self.config.pod_cidr
         import ipaddress
 
+        if self.cluster_cidr is None:
+            self._refuse_overlap(ipaddress.ip_network(self.config.pod_cidr, strict=False))
+            return self.config.pod_cidr
         cluster = ipaddress.ip_network(self.cluster_cidr, strict=False)
         mask = nodeconfig.node_mask(cluster, self.nodes_in_range)  # type: ignore[arg-type]
         nodes, _ = self.client.list(kinds.by_kind("Node"))
@@ -189,6 +190,24 @@ class NodeAgent:
             except (ValueError, TypeError):
                 pass
         return nodeconfig.free_slice(cluster, others, mask)  # type: ignore[arg-type]
+
+    def _refuse_overlap(self, mine) -> None:  # type: ignore[no-untyped-def]
+        """An explicit range must not overlap another node's: two nodes would hand out
+        the same pod IPs."""
+        import ipaddress
+
+        nodes, _ = self.client.list(kinds.by_kind("Node"))
+        for node in nodes:
+            other = (node.get("spec") or {}).get("podCIDR") or ""
+            if node["metadata"]["name"] == self.name or not other:
+                continue
+            try:
+                overlaps = mine.overlaps(ipaddress.ip_network(other, strict=False))
+            except ValueError:
+                continue
+            if overlaps:
+                raise errors.MinikctlError(f'the pod CIDR {mine} overlaps node "{node["metadata"]["name"]}"\'s '
+                                           f"{other}: give this node a range of its own with --pod-cidr")
 
     def register(self) -> dict:
         kind = kinds.by_kind("Node")

@@ -69,6 +69,7 @@ def start_background(home: str, args: list[str], timeout: float = 30.0, state_fi
         raise errors.MinikctlError(f"{what} already running (pid {running['pid']})")
     log_path = os.path.join(home, log_file)
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    since = os.path.getsize(log_path) if os.path.exists(log_path) else 0  # this run's lines only
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         proc = subprocess.Popen(
             [sys.executable, "-m", "minikctl", "daemon", *args],
@@ -81,10 +82,25 @@ def start_background(home: str, args: list[str], timeout: float = 30.0, state_fi
         if state and state["pid"] == proc.pid:
             return state
         if proc.poll() is not None:
-            raise errors.MinikctlError(f"the daemon exited at start (code {proc.returncode}); see {log_path}")
+            why = _last_error(log_path, since)
+            what = "the daemon" if state_file == STATE_FILE else "the node agent"
+            raise errors.MinikctlError(f"{why + chr(10) if why else ''}{what} exited at start "
+                                       f"(code {proc.returncode}); see {log_path}")
         time.sleep(0.02)
     proc.terminate()
     raise errors.MinikctlError(f"the daemon did not become ready within {timeout:.0f}s; see {log_path}")
+
+
+def _last_error(log_path: str, since: int) -> str:
+    """The last `error: ...` line this run logged (what it would have told a terminal)."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(max(since, os.path.getsize(log_path) - 8192))
+            lines = f.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    found = [line[len("error: "):] for line in lines if line.startswith("error: ")]
+    return found[-1] if found else ""
 
 
 def stop(home: str, *, all_pods: bool = False, timeout: float = 60.0, state_file: str = STATE_FILE) -> dict | None:

@@ -169,4 +169,11 @@ def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAU
         from minikctl import errors
 
         raise errors.MinikctlError(f"a daemon is already running on this store (pid {existing['pid']})")
+    for name in daemon.node_names:  # one node, one kubelet: a joined agent may hold the name
+        agent = process.read_state(daemon.home, process.agent_state_file(name))
+        if agent:
+            from minikctl import errors
+
+            raise errors.MinikctlError(f'node "{name}" is run by a joined node agent (pid {agent["pid"]}): '
+                                       "stop it first (daemon stop --node-name NAME) or choose another --node-name")
     return daemon.run()
