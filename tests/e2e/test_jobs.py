@@ -152,3 +152,12 @@ def test_real_kubectl_sees_jobs_and_cronjobs_as_minikctl_does(daemon, tmp_path):
     assert theirs[1].split()[:3] == ["report-now", "Complete", "1/1"]
     described = kubectl("describe", "cronjob", "report").stdout
     assert "Schedule:                      @every 1h" in described
+
+
+def test_ttl_after_finished_deletes_the_job_and_its_pods(daemon):
+    apply(job("brief", "echo done", ttlSecondsAfterFinished=0))
+
+    def gone() -> bool:
+        return run_cli("get", "job", "brief").returncode == 1 and job_pods("brief") == []
+    wait_for(gone, timeout=TIMEOUT, what="job brief and its pod to be deleted")
+    assert "Job completed" in run_cli("events", "--for", "job/brief").stdout  # it ran before it went
