@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from dataclasses import dataclass
 
 from minikctl import errors
 from minikctl.api import kinds, meta, selectors
@@ -154,30 +155,12 @@ class JobController(Controller):
         suspended = bool(spec.get("suspend"))
         if status.get("startTime") is None and not suspended:
             status["startTime"] = rfc3339(now)
-        indexed = spec.get("completionMode") == "Indexed"
-        completions = spec.get("completions")
-        succeeded_pods = [p for p in owned if ju.phase(p) == "Succeeded"]
-        if indexed:
-            done = ju.parse_indexes(status.get("completedIndexes"), int(completions or 0))
-            done |= {i for p in succeeded_pods if (i := ju.completion_index(p)) is not None and i < int(completions or 0)}
-            status["completedIndexes"] = ju.format_indexes(done)
-            succeeded = len(done)
-        else:
-            done = set()
-            succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
-        verdicts = {p["metadata"]["uid"]: pfp.judge(spec, p) if spec.get("podFailurePolicy") else pfp.COUNTED
-                    for p in owned if ju.phase(p) == "Failed"}
-        failed_uids = {uid for uid, v in verdicts.items() if v.counts}
-        if not suspended and not ju.has_true(job, ju.SUCCESS_CRITERIA_MET):
-            # Deleted before finishing (by a user, a deadline, a scale-down): a failure.
-            failed_uids |= {p["metadata"]["uid"] for p in terminating} | self.deleted_uids(key_of(job))
-        failed = max(int(status.get("failed") or 0), len(failed_uids))
-        # Ignored failures neither count nor slow down the replacements.
-        owned = [p for p in owned if verdicts.get(p["metadata"]["uid"], pfp.COUNTED).counts]
-        fail_job = next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None)
+        counts = self.count(job, owned, terminating, suspended)
+        succeeded, done, failed, fail_job = counts.succeeded, counts.done, counts.failed, counts.fail_job
+        owned = counts.counted  # ignored failures neither count nor slow down the replacements
         conditions = list(status.get("conditions") or [])
         target = self.finish_target(job, conditions, active, succeeded, failed, now, fail_job)
-        requeue = None
+        requeue, active_count = None, 0
         if target is not None:
             # Done, one way or the other: nothing may keep running.
             self.delete_pods(job, active)
@@ -190,14 +173,38 @@ class JobController(Controller):
         else:
             requeue, active_count = self.manage(job, owned, active, done, succeeded, now)
             requeue = _sooner(requeue, self.deadline_remaining(job, now))
-        if target is not None:
-            active_count = 0
         conditions = self.suspension(job, conditions, suspended, now)
         status.update(conditions=conditions, active=active_count, succeeded=succeeded, failed=failed,
                       ready=sum(1 for p in active if pods.is_pod_ready(p)), terminating=len(terminating),
                       uncountedTerminatedPods={})
         _omit_empty(status)
         return requeue
+
+    def count(self, job: dict, owned: list[dict], terminating: list[dict], suspended: bool) -> _Counts:
+        """succeeded (completed indexes for an Indexed Job) and failed, never below what
+        status already records; status.completedIndexes is updated in place."""
+        spec, status = job["spec"], job["status"]
+        succeeded_pods = [p for p in owned if ju.phase(p) == "Succeeded"]
+        done: set[int] = set()
+        if spec.get("completionMode") == "Indexed":
+            completions = int(spec.get("completions") or 0)
+            done = ju.parse_indexes(status.get("completedIndexes"), completions)
+            done |= {i for p in succeeded_pods if (i := ju.completion_index(p)) is not None and i < completions}
+            status["completedIndexes"] = ju.format_indexes(done)
+            succeeded = len(done)
+        else:
+            succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
+        policy = spec.get("podFailurePolicy")
+        verdicts = {p["metadata"]["uid"]: pfp.judge(spec, p) if policy else pfp.COUNTED
+                    for p in owned if ju.phase(p) == "Failed"}
+        failed_uids = {uid for uid, v in verdicts.items() if v.counts}
+        if not suspended and not ju.has_true(job, ju.SUCCESS_CRITERIA_MET):
+            # Deleted before finishing (by a user, a deadline, a scale-down): a failure.
+            failed_uids |= {p["metadata"]["uid"] for p in terminating} | self.deleted_uids(key_of(job))
+        return _Counts(
+            succeeded=succeeded, done=done, failed=max(int(status.get("failed") or 0), len(failed_uids)),
+            counted=[p for p in owned if verdicts.get(p["metadata"]["uid"], pfp.COUNTED).counts],
+            fail_job=next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None))
 
     # -- finishing ----------------------------------------------------------------------------
 
@@ -342,6 +349,15 @@ class JobController(Controller):
             self.recorder.event(job, NORMAL, "SuccessfulDelete", f"Deleted pod: {meta.name_of(pod)}")
         if first_error is not None:
             raise first_error
+
+
+@dataclass
+class _Counts:
+    succeeded: int
+    done: set[int]  # completed indexes (Indexed Jobs)
+    failed: int
+    counted: list[dict]  # the pods, less those whose failure the policy ignores
+    fail_job: pfp.Verdict | None  # a FailJob verdict of the pod failure policy
 
 
 def _indexed_plan(active: list[dict], done: set[int], completions: int,
