@@ -40,6 +40,11 @@ KEEP = 5000  # events a cacher keeps for watchers starting from a recent revisio
 _TRIM_EVERY = 1000  # the buffer is trimmed back to KEEP once it holds this many more
 _PAGE = 1000
 _WAIT = 1.0  # the store watch's wait step (its stop flag is checked in between)
+# After events, the cacher waits this long before reading again, so a burst of writes
+# (a rollout) reaches each watcher as one batch, one wake-up, one write: with 50 watchers
+# the per-event wake-ups were most of the fan-out's cost. Lists do not wait for it
+# (catch_up reads the store itself).
+COALESCE = 0.02
 
 
 class Behind(Exception):
@@ -142,6 +147,8 @@ class Cacher:
                 while not self._stop.is_set():
                     events = w.next(_WAIT)
                     self._apply(events, w.revision)
+                    if events:  # let the rest of a burst land: one read, one wake-up of each watcher
+                        self._stop.wait(COALESCE)
         except BaseException as exc:  # noqa: BLE001 - its watchers carry on from the store
             self._fail(exc)
 
