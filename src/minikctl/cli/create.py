@@ -47,7 +47,10 @@ def create_objects(docs, namespace: str | None, dry_run: str, output: str | None
 
 
 def register(app: typer.Typer) -> None:
-    create_app = typer.Typer(help="Create a resource from a file or from stdin." + EXAMPLES, rich_markup_mode=None,
+    from minikctl.cli import create_job
+
+    create_app = typer.Typer(help="Create a resource from a file or from stdin.\n\n"
+                             + create_job.keep_layout(EXAMPLES.strip("\n")), rich_markup_mode=None,
                              context_settings={"help_option_names": ["-h", "--help"]})
 
     @create_app.callback(invoke_without_command=True)
@@ -82,7 +85,5 @@ def register(app: typer.Typer) -> None:
         state.exit_code = create_objects([doc], None, options.dry_run_mode(dry_run, "create namespace"), output)
 
     create_app.command("ns", hidden=True)(namespace)
-    from minikctl.cli import create_job
-
     create_job.register(create_app)
     app.add_typer(create_app, name="create")

@@ -83,8 +83,14 @@ class CreateJobOptions:
                 "spec": copy.deepcopy(template.get("spec") or {})}
 
 
+def keep_layout(text: str) -> str:
+    """Click rewraps help paragraphs; "\\b" keeps each example as written (as cli/main
+    does for top-level verbs)."""
+    return "\n\n".join("\b\n" + p if p.strip() else p for p in text.split("\n\n"))
+
+
 def register(create_app: typer.Typer) -> None:
-    @create_app.command("job", cls=goflags.GoFlagsCommand, help=HELP + "\n" + EXAMPLES)
+    @create_app.command("job", cls=goflags.GoFlagsCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def job(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --image=image [--from=cronjob/name] -- [COMMAND] [args...]")] = None,
