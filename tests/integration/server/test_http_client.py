@@ -182,7 +182,7 @@ def test_warnings_reach_the_callback(clients):
     def flow(c, who):
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"warn-{who}"},
                "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["true"]}],
-                        "hostNetwork": True, "priorityClassName": "high"}}
+                        "hostNetwork": True}}
         return normal(c.create(pod))["spec"]["hostNetwork"]
 
     (lk, local), (hk, http) = both(clients, flow)
