@@ -33,11 +33,13 @@ class LoopThread:
         finally:
             _finish(loop)
 
-
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run fn(*args) on the loop, from any thread."""
         if self.loop is not None and not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(fn, *args)
+            try:
+                self.loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # closed meanwhile: a late informer event, nothing to do
+                pass
 
     def run(self, coro: Any, timeout: float = 10.0) -> Any:
         """Run a coroutine on the loop from another thread and wait for its result."""
