@@ -46,10 +46,6 @@ UNACTED_POD_SPEC: tuple[str, ...] = (
     "dnsConfig",
     "hostAliases",
     "setHostnameAsFQDN",
-    # Priority and preemption: the scheduler does not rank or preempt pods (yet).
-    "priorityClassName",
-    "priority",
-    "preemptionPolicy",
     # Service accounts: there is no token issuer, so nothing is mounted or checked.
     "serviceAccountName",
     "serviceAccount",
