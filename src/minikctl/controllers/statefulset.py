@@ -33,6 +33,8 @@ from minikctl.controllers.history import History, template_of
 log = logging.getLogger(__name__)
 
 _STATUS_COUNTS = ("replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas")
+# How long a pod we deleted is not deleted again while the cache catches up.
+_RECENT_DELETE = 10.0
 # StatefulSetStatus fields serialised with omitempty.
 _OMIT_EMPTY = ("readyReplicas", "currentReplicas", "updatedReplicas", "collisionCount", "currentRevision",
                "updateRevision")
@@ -59,6 +61,7 @@ class StatefulSetController(Controller):
         self.informers += [self.pods, self.claims, self.revisions]
         self.history = History(client, lambda ns: self.revisions.list(ns))
         self.recorder = recorder or EventRecorder(client, self.name, clock=self.clock)
+        self._deleted: dict[str, float] = {}  # pod uid -> when we deleted it
         self.sets.add_handler(lambda _t, obj, _old: self.enqueue(obj))
         self.pods.add_handler(self.handle_pod_event)
         self.revisions.add_handler(self.handle_owned_event)
@@ -295,12 +298,19 @@ class StatefulSetController(Controller):
                 pass
 
     def _delete(self, sts: dict, pod: dict) -> None:
-        name = meta.name_of(pod)
+        name, uid, now = meta.name_of(pod), pod["metadata"].get("uid", ""), self.clock.monotonic()
+        # The cache may show a pod we just deleted without its deletionTimestamp for a few
+        # milliseconds: deleting it again would only repeat the event.
+        self._deleted = {u: t for u, t in self._deleted.items() if now - t < _RECENT_DELETE}
+        if uid in self._deleted:
+            return
+        self._deleted[uid] = now
         try:
             self.client.delete(self.pod_kind, meta.namespace_of(pod), name)
         except errors.NotFound:
             return
         except Exception as exc:
+            self._deleted.pop(uid, None)  # not deleted: the retry must try again
             self.recorder.event(sts, WARNING, "FailedDelete",
                                 f"delete Pod {name} in StatefulSet {meta.name_of(sts)} failed error: {exc}")
             raise
