@@ -99,3 +99,14 @@ def test_preemption_not_possible_when_victims_would_not_make_room():
                   pod("high", cpu="1", node_name="a", priority=100))]
     assert message(pod("p", cpu="2", priority=10), nodes) == (
         "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu.")
+
+
+def test_room_promised_to_a_preemptor_is_not_given_to_less_important_pods():
+    nodes = [info(node("a", cpu="2"), pod("x", cpu="1", node_name="a"))]
+    vip = PodInfo(pod("vip", cpu="1", priority=100))
+    snap = Snapshot(nodes, nominated={"a": [vip]})
+    with pytest.raises(FitError) as err:
+        fw().schedule(PodInfo(pod("later", cpu="1", priority=0)), snap)
+    assert err.value.statuses["a"].reasons == ("Insufficient cpu",)
+    assert fw().schedule(PodInfo(pod("boss", cpu="1", priority=200)), snap)[0].name == "a"
+    assert fw().schedule(vip, snap)[0].name == "a"  # the preemptor itself is not in its own way

@@ -56,6 +56,8 @@ class Snapshot:
 
     nodes: list[NodeInfo]
     namespace_labels: dict = field(default_factory=dict)  # namespace -> labels
+    # Pods that preempted others and wait for them to go: node name -> those pods.
+    nominated: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_name = {n.name: n for n in self.nodes}
@@ -154,12 +156,28 @@ class Framework:
             if allowed is not None and node.name not in allowed:
                 statuses[node.name] = absent
                 continue
-            status = self.filter(state, pod, node, skipped)
+            status = self._filter_with_nominated(state, pod, node, skipped, snapshot)
             if status is None:
                 feasible.append(node)
             else:
                 statuses[node.name] = status
         return feasible, statuses
+
+    def _filter_with_nominated(self, state: dict, pod: PodInfo, node: NodeInfo, skipped: set[str],
+                               snapshot: Snapshot) -> Status | None:
+        """RunFilterPluginsWithNominatedPods: the room a more (or equally) important pod
+        was promised by preempting is not given away. The node must fit the pod both
+        with those pods on it and without them."""
+        waiting = [p for p in snapshot.nominated.get(node.name, ())
+                   if p.priority >= pod.priority and p.key != pod.key and p.key not in node.pods]
+        if waiting:
+            crowded = node.clone()
+            for p in waiting:
+                crowded.add_pod(p)
+            status = self.filter(state, pod, crowded, skipped)
+            if status is not None:
+                return status
+        return self.filter(state, pod, node, skipped)
 
     # -- scoring --------------------------------------------------------------------------
 

@@ -81,6 +81,8 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.bound = 0  # binds written (the bench reads it)
+        # Preemptors waiting for their victims to go: pod key -> (node name, PodInfo).
+        self.nominated: dict[str, tuple[str, PodInfo]] = {}
         pods.add_handler(self._on_pod)
         nodes.add_handler(self._on_node)
         if namespaces is not None:
@@ -95,12 +97,14 @@ class Scheduler:
         terminal = (pod.get("status") or {}).get("phase") in TERMINAL
         if etype == "DELETED" or (assigned and terminal):
             self.queue.delete(key)
+            self.nominated.pop(key, None)
             if assigned:
                 self.cache.remove_pod(key)
                 self.queue.move_all(POD_FREED)
             return
         if assigned:
             self.queue.delete(key)  # bound by us (confirmed) or by someone else
+            self.nominated.pop(key, None)
             was_there = old is not None and (old.get("spec") or {}).get("nodeName")
             self.cache.set_pod(pod)
             if not was_there or (old or {}).get("metadata", {}).get("labels") != pod["metadata"].get("labels"):
@@ -196,6 +200,8 @@ class Scheduler:
         namespace_labels = self._namespace_labels()
         with self.cache.lock:
             snapshot = self.cache.snapshot(namespace_labels)
+            for node_name, nominee in list(self.nominated.values()):
+                snapshot.nominated.setdefault(node_name, []).append(nominee)
             try:
                 node, _ = self.framework.schedule(info, snapshot)
             except NoNodesAvailable as exc:
@@ -205,11 +211,16 @@ class Scheduler:
             except FitError as fit:
                 message, candidate = preemption.evaluate(self.framework, info, snapshot, fit)
                 fit.post_filter_msg = message
+                if candidate is not None:
+                    self.nominated[qp.key] = (candidate.node, info)
+                else:
+                    self.nominated.pop(qp.key, None)
                 plugins = frozenset(s.plugin for s in fit.statuses.values() if s.plugin)
                 self._submit(self._report_failure, qp, str(fit), candidate)
                 self.queue.add_unschedulable(qp, cycle, plugins)
                 return None
             self.cache.assume(info, node.name)
+            self.nominated.pop(qp.key, None)
         self._submit(self._bind, qp, node.name)
         return node.name
 
@@ -240,13 +251,14 @@ class Scheduler:
         pod = self.pods.get(qp.key) or qp.info.pod
         self.recorder.event(pod, WARNING, "FailedScheduling", message)
         self._write_condition(qp.key, "Unschedulable", message,
-                              nominated=candidate.node if candidate is not None else None)
+                              nominated=candidate.node if candidate is not None else "")
         if candidate is not None:
             self._preempt(pod, candidate)
 
     def _write_condition(self, key: str, reason: str, message: str, *, nominated: str | None = None) -> None:
         """PodScheduled=False with the reason and message, written only when it changes
-        (kube-scheduler's updatePod), and status.nominatedNodeName when preempting."""
+        (kube-scheduler's updatePod), and status.nominatedNodeName: set when preempting,
+        cleared ("") when preemption found nothing, untouched with None."""
         ns, name = key.split("/", 1)
         pod = self.pods.get(key)
         for _ in range(5):
@@ -260,12 +272,14 @@ class Scheduler:
             if old is not None and old.get("status") == "False":
                 wanted["lastTransitionTime"] = old.get("lastTransitionTime") or wanted["lastTransitionTime"]
             same = old is not None and all(old.get(k) == wanted[k] for k in ("status", "reason", "message"))
-            if same and (nominated is None or status.get("nominatedNodeName") == nominated):
+            if same and (nominated is None or (status.get("nominatedNodeName") or "") == nominated):
                 return
             status["conditions"] = [c for c in conditions if c.get("type") != "PodScheduled"] + [wanted]
             status.setdefault("phase", "Pending")
-            if nominated is not None:
+            if nominated:
                 status["nominatedNodeName"] = nominated
+            elif nominated == "":
+                status.pop("nominatedNodeName", None)
             try:
                 self.client.update_status({**pod, "status": status})
                 return
