@@ -207,3 +207,31 @@ def test_events_name_each_pod_and_claim(client, clock):
     messages = sorted(e["message"] for e in events)
     assert messages == ["create Claim data-web-0 Pod web-0 in StatefulSet web success",
                         "create Pod web-0 in StatefulSet web successful"]
+
+
+def test_when_scaled_delete_makes_the_condemned_pod_own_its_claim(apps: AppsCluster):
+    apps.client.create(new_statefulset(replicas=2, persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Retain", "whenScaled": "Delete"}))
+    bring_up(apps, 2)
+    assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-1")["metadata"]
+    pod_uid = apps.client.get(POD, "default", "web-1")["metadata"]["uid"]
+    apps.client.modify(STS, "default", "web", lambda s: s["spec"].update(replicas=1))
+    apps.settle()
+    refs = apps.client.get(PVC, "default", "data-web-1")["metadata"]["ownerReferences"]
+    assert [(r["kind"], r["name"], r["uid"]) for r in refs] == [("Pod", "web-1", pod_uid)]
+    assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-0")["metadata"]
+
+
+def test_a_revision_name_taken_by_other_data_is_a_collision(apps: AppsCluster):
+    sts = apps.client.create(new_statefulset(replicas=1, claims=False))
+    wanted = history.new_revision(sts, history.template_patch(sts), 1, 0)
+    squatter = history.new_revision(sts, {"spec": {"template": {"$patch": "replace"}}}, 1, 0)
+    squatter["metadata"]["name"] = wanted["metadata"]["name"]
+    squatter["metadata"].pop("ownerReferences")
+    apps.client.create(squatter)
+    apps.settle()
+    st = status(apps)
+    assert st["collisionCount"] == 1
+    assert st["updateRevision"] != wanted["metadata"]["name"]
+    assert st["updateRevision"] == history.revision_name("web", history.hash_revision(history.template_patch(sts), 1))
+    assert apps.names() == ["web-0"]
