@@ -191,6 +191,7 @@ class StatefulSetController(Controller):
         if monotonic and not pods.is_pod_available(pod, min_ready, self.clock.now()):
             raise _Wait
         self._create_claims(sts, pod, ordinal)
+        self._sync_claim_refs(sts, pod, scaled_down=False)
         if not sp.identity_matches(sts, pod):
             self.client.modify(self.pod_kind, meta.namespace_of(pod), name, lambda p: sp.fix_identity(sts, p))
 
@@ -201,8 +202,7 @@ class StatefulSetController(Controller):
             return
         if monotonic and not sp.is_running_and_ready(pod) and pod is not first_unhealthy:
             raise _Wait
-        if sp.retention(sts)[1] == sp.DELETE:
-            self._own_claims_by(sts, pod)
+        self._sync_claim_refs(sts, pod, scaled_down=True)
         self._delete(sts, pod)
         if monotonic:
             raise _Wait
@@ -283,17 +283,24 @@ class StatefulSetController(Controller):
                                 f"create Claim {name} Pod {meta.name_of(pod)} in StatefulSet {meta.name_of(sts)} "
                                 "success")
 
-    def _own_claims_by(self, sts: dict, pod: dict) -> None:
-        """whenScaled: Delete: a condemned pod owns its claims, so they go with it."""
+    def _sync_claim_refs(self, sts: dict, pod: dict, *, scaled_down: bool) -> None:
+        """The retention policy, applied to the claims of a live or a condemned pod."""
         ordinal = sp.ordinal_of(meta.name_of(sts), pod)
-        ref = sp.owner_ref(pod)
         for claim in sp.claims_for(sts, ordinal or 0).values():
-            def add_ref(current: dict) -> None:
-                refs = current["metadata"].get("ownerReferences") or []
-                if not any(r.get("uid") == ref["uid"] for r in refs):
-                    current["metadata"]["ownerReferences"] = refs + [ref]
+            cached = self.claims.get(f"{meta.namespace_of(sts)}/{meta.name_of(claim)}")
+            if cached is None or sp.claim_refs(sts, cached, pod, scaled_down) is None:
+                continue
+
+            def set_refs(current: dict) -> None:
+                refs = sp.claim_refs(sts, current, pod, scaled_down)
+                if refs is not None:
+                    if refs:
+                        current["metadata"]["ownerReferences"] = refs
+                    else:
+                        current["metadata"].pop("ownerReferences", None)
+
             try:
-                self.client.modify(self.pvc_kind, meta.namespace_of(sts), meta.name_of(claim), add_ref)
+                self.client.modify(self.pvc_kind, meta.namespace_of(sts), meta.name_of(claim), set_refs)
             except errors.NotFound:
                 pass
 

@@ -81,6 +81,25 @@ def owner_ref(owner: dict) -> dict:
             "uid": md["uid"], "blockOwnerDeletion": True}
 
 
+def claim_refs(sts: dict, claim: dict, pod: dict, scaled_down: bool) -> list[dict] | None:
+    """updateClaimOwnerRefs: the claim's owner references under the retention policy
+    (the set owns it when whenDeleted is Delete; a scaled-down pod owns it when
+    whenScaled is Delete), or None when they are already right. References to any
+    earlier pod of the same name go too: that pod is gone."""
+    when_deleted, when_scaled = retention(sts)
+    set_uid, pod_name_ = sts["metadata"].get("uid"), meta.name_of(pod)
+    refs = [r for r in claim["metadata"].get("ownerReferences") or []
+            if r.get("uid") != set_uid and not (r.get("kind") == "Pod" and r.get("name") == pod_name_)]
+    pod_owns = when_scaled == DELETE and scaled_down
+    set_owns = when_deleted == DELETE and not pod_owns
+    if set_owns:
+        refs.append(owner_ref(sts))
+    if pod_owns:
+        refs.append(owner_ref(pod))
+    current = claim["metadata"].get("ownerReferences") or []
+    return None if refs == current else refs
+
+
 def new_pod(sts: dict, ordinal: int, revision_name: str) -> dict:
     """newVersionedStatefulSetPod for the template of `sts` (the current or the update
     set): identity, storage and revision label applied."""

@@ -235,3 +235,18 @@ def test_a_revision_name_taken_by_other_data_is_a_collision(apps: AppsCluster):
     assert st["updateRevision"] != wanted["metadata"]["name"]
     assert st["updateRevision"] == history.revision_name("web", history.hash_revision(history.template_patch(sts), 1))
     assert apps.names() == ["web-0"]
+
+
+def test_a_changed_retention_policy_is_applied_to_existing_claims(apps: AppsCluster):
+    sts = apps.client.create(new_statefulset(replicas=1))
+    bring_up(apps, 1)
+    assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-0")["metadata"]
+    apps.client.modify(STS, "default", "web", lambda s: s["spec"].update(persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Delete", "whenScaled": "Retain"}))
+    apps.settle()
+    refs = apps.client.get(PVC, "default", "data-web-0")["metadata"]["ownerReferences"]
+    assert [(r["kind"], r["uid"]) for r in refs] == [("StatefulSet", sts["metadata"]["uid"])]
+    apps.client.modify(STS, "default", "web", lambda s: s["spec"].update(persistentVolumeClaimRetentionPolicy={
+        "whenDeleted": "Retain", "whenScaled": "Retain"}))
+    apps.settle()
+    assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-0")["metadata"]
