@@ -40,12 +40,22 @@ POD_ADDED = frozenset({"InterPodAffinity", "PodTopologySpread"})
 NAMESPACE_CHANGED = frozenset({"InterPodAffinity"})
 
 
-def responsible(pod: dict) -> bool:
-    """A pending pod this scheduler should place."""
+GATED = "SchedulingGated"
+GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
+
+
+def ours(pod: dict) -> bool:
+    """A pending pod for this scheduler (gated or not)."""
     spec = pod.get("spec") or {}
     return (not spec.get("nodeName") and not pod["metadata"].get("deletionTimestamp")
             and (spec.get("schedulerName") or NAME) == NAME
             and (pod.get("status") or {}).get("phase") not in TERMINAL)
+
+
+def responsible(pod: dict) -> bool:
+    """A pending pod this scheduler should place now: ours and not held back by
+    spec.schedulingGates (kube-scheduler's SchedulingGates pre-enqueue check)."""
+    return ours(pod) and not (pod.get("spec") or {}).get("schedulingGates")
 
 
 def pod_key(pod: dict) -> str:
@@ -116,6 +126,10 @@ class Scheduler:
             self.queue.add(PodInfo(pod))
         else:
             self.queue.delete(key)
+            if ours(pod) and not any(c.get("type") == "PodScheduled" and c.get("reason") == GATED
+                                     for c in (pod.get("status") or {}).get("conditions") or []):
+                # Gated: shown as SchedulingGated until its gates are removed.
+                self._submit(self._write_condition, key, GATED, GATED_MESSAGE)
 
     def _on_node(self, etype: str, node: dict, old: dict | None) -> None:
         if etype == "DELETED":

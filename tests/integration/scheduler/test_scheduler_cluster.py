@@ -189,3 +189,16 @@ def test_a_higher_priority_pod_preempts_a_lower_one(cluster):
     unschedulable_with(cluster, "peer", (
         "0/1 nodes are available: 1 Insufficient cpu. "
         "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."))
+
+
+def test_scheduling_gates_hold_a_pod_back_until_removed(cluster):
+    from minikctl.api import kinds
+
+    cluster.add_node(node("n1"))
+    cluster.create(pod("gated", schedulingGates=[{"name": "example.com/wait"}]))
+    cond = wait_for("SchedulingGated", lambda: cluster.condition("gated"))
+    assert (cond["status"], cond["reason"], cond["message"]) == (
+        "False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates")
+    assert cluster.node_of("gated") is None
+    cluster.client.modify(kinds.by_kind("Pod"), "default", "gated", lambda p: p["spec"].pop("schedulingGates"))
+    assert wait_for("gated bound", lambda: cluster.node_of("gated")) == "n1"
