@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -161,3 +162,27 @@ def test_ttl_after_finished_deletes_the_job_and_its_pods(daemon):
         return run_cli("get", "job", "brief").returncode == 1 and job_pods("brief") == []
     wait_for(gone, timeout=TIMEOUT, what="job brief and its pod to be deleted")
     assert "Job completed" in run_cli("events", "--for", "job/brief").stdout  # it ran before it went
+
+
+def test_job_survives_a_daemon_restart_while_its_pods_finish(daemon):
+    """Pods outlive the daemon, but the exit status of a process the restarted daemon did
+    not start is lost: the kubelet reports ContainerStatusUnknown (Failed), and the Job
+    controller does what Kubernetes does with such pods: counts them as failed and
+    replaces them. The Job still completes, with nothing started twice at once."""
+    home, cidr = daemon
+    marker = os.path.join(home, "go")
+    # The pods wait for the marker, which appears only while the daemon is down.
+    apply(job("batchy", f"while [ ! -e {marker} ]; do sleep 0.1; done", parallelism=2, completions=2))
+    wait_for(lambda: len([p for p in job_pods("batchy") if p.get("status", {}).get("phase") == "Running"]) == 2,
+             timeout=TIMEOUT, what="two running pods")
+    assert run_cli("daemon", "stop", timeout=60).returncode == 0  # the pods keep running
+    open(marker, "w").close()
+    time.sleep(1.0)  # they finish with nobody watching
+    started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr, timeout=60)
+    assert started.returncode == 0, started.stderr
+    done = wait_for(lambda: finished("batchy", "Complete"), timeout=TIMEOUT, what="job batchy Complete")
+    pods = job_pods("batchy")
+    lost = [p for p in pods if p["status"]["phase"] == "Failed"]
+    assert len(lost) == 2 and all(
+        p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "ContainerStatusUnknown" for p in lost)
+    assert done["status"]["succeeded"] == 2 and done["status"]["failed"] == 2 and len(pods) == 4
