@@ -313,3 +313,37 @@ def test_kubeconfig_command_names_the_file_kubectl_uses(daemon, kubectl):
     info = kubectl("cluster-info").stdout
     assert "Kubernetes control plane is running at https://127.0.0.1:" in info
     assert "Server Version: v1.32.0-minikctl" in kubectl("version").stdout
+
+
+def test_top_pod_and_node_through_the_metrics_api(daemon, kubectl, tmp_path):
+    """kubectl top finds metrics.k8s.io in discovery and prints what `minikctl top` measures."""
+    home, _ = daemon
+    apply(kubectl, tmp_path, deployment(replicas=2))
+    kubectl.rollout_status()
+    names = sorted(p["metadata"]["name"] for p in kubectl.pods())
+
+    out = kubectl("top", "pod").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
+    rows = {line.split()[0]: line.split() for line in out[1:]}
+    assert sorted(rows) == names
+    for _, cpu, memory in rows.values():
+        assert re.fullmatch(r"\d+m", cpu) and re.fullmatch(r"\d+Mi", memory) and int(memory[:-2]) > 1
+
+    out = kubectl("top", "pod", names[0], "--containers").stdout.splitlines()
+    assert out[0].split() == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert out[1].split()[:2] == [names[0], "web"]
+    nothing = kubectl("top", "pod", "-l", "app=nothing", check=False)
+    assert (nothing.stdout, nothing.stderr) == ("", "No resources found in default namespace.\n")
+    missing = kubectl("top", "pod", "nosuch", check=False)
+    assert missing.returncode == 1
+    assert 'podmetrics.metrics.k8s.io "default/nosuch" not found' in missing.stderr
+
+    out = kubectl("top", "node").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    node = out[1].split()
+    assert re.fullmatch(r"\d+m", node[1]) and re.fullmatch(r"\d+%", node[2]) and re.fullmatch(r"\d+Mi", node[3])
+
+    # The same pods, measured by minikctl itself: the same set, the same columns.
+    mine = run_cli("top", "pod", env={"MINIKCTL_HOME": home})
+    assert mine.returncode == 0, mine.stderr
+    assert sorted(line.split()[0] for line in mine.stdout.splitlines()[1:]) == names

@@ -106,7 +106,7 @@ def _api_group(group: str, kind_list: list[Kind]) -> dict:
 
 
 def resource_list(api_version: str) -> dict | None:
-    found = kinds.groups().get(api_version)
+    found = [k for k in _served_kinds() if k.api_version == api_version] or None
     if found is None:
         return None
     resources: list[dict] = []
@@ -135,9 +135,17 @@ def _api_subresource(kind: Kind, sub: str) -> dict:
     return entry
 
 
+def _served_kinds() -> tuple[Kind, ...]:
+    """The stored kinds, then those served without a store: the review APIs behind
+    `kubectl auth`, and the metrics API behind `kubectl top`."""
+    from minikctl.server import metrics, reviews
+
+    return (*kinds.KINDS, *reviews.KINDS, *metrics.KINDS)
+
+
 @functools.lru_cache(maxsize=1)
 def _groups() -> dict[str, list[Kind]]:
     out: dict[str, list[Kind]] = {}
-    for kind in kinds.KINDS:
+    for kind in _served_kinds():
         out.setdefault(kind.group, []).append(kind)
     return out

@@ -3,11 +3,13 @@
     /version, /healthz /livez /readyz        version.py
     /api, /apis, /api/v1, /apis/{g}[/{v}]    discovery.py
     /openapi/v3[/...], /openapi/v2 (404)     here, from openapi.py's documents
+    /apis/authentication.k8s.io/..., /apis/authorization.k8s.io/...   reviews.py (whoami, can-i)
+    /apis/metrics.k8s.io/v1beta1/...         metrics.py (kubectl top)
     /api/v1/..., /apis/{g}/{v}/...           resources.py (collections, objects, subresources)
 """
 from __future__ import annotations
 
-from minikctl.server import discovery, openapi, resources, routes, version
+from minikctl.server import discovery, metrics, openapi, resources, reviews, routes, version
 from minikctl.server import status as statuses
 from minikctl.server.exchange import Exchange
 
@@ -22,6 +24,10 @@ def handle(ex: Exchange) -> None:
         return _read_only(ex, _openapi)
     if path in ("/api", "/apis") or _is_group_path(path):
         return _read_only(ex, _discovery)
+    if reviews.serves(path):
+        return reviews.serve(ex)
+    if metrics.serves(path):
+        return metrics.serve(ex)
     target = routes.resolve(path)
     if target is None:
         return ex.send_not_found()

@@ -94,11 +94,24 @@ _MESSAGES: dict[str, dict[int, tuple[str, str, bool]]] = {
                     6: _f("successfulJobsHistoryLimit", KEEP0), 7: _f("failedJobsHistoryLimit", KEEP0),
                     8: _f("timeZone", STR)},
     "JobTemplateSpec": {1: _f("metadata", "ObjectMeta"), 2: _f("spec", "JobSpec")},
+    # authentication.k8s.io, authorization.k8s.io: `kubectl auth whoami|can-i` (reviews.py)
+    "SelfSubjectReview": {1: _f("metadata", "ObjectMeta")},
+    "SelfSubjectAccessReview": {1: _f("metadata", "ObjectMeta"), 2: _f("spec", "SelfSubjectAccessReviewSpec")},
+    "SelfSubjectAccessReviewSpec": {1: _f("resourceAttributes", "ResourceAttributes"),
+                                    2: _f("nonResourceAttributes", "NonResourceAttributes")},
+    "ResourceAttributes": {1: _f("namespace", STR), 2: _f("verb", STR), 3: _f("group", STR), 4: _f("version", STR),
+                           5: _f("resource", STR), 6: _f("subresource", STR), 7: _f("name", STR)},
+    "NonResourceAttributes": {1: _f("path", STR), 2: _f("verb", STR)},
+    "SelfSubjectRulesReview": {1: _f("metadata", "ObjectMeta"), 2: _f("spec", "SelfSubjectRulesReviewSpec")},
+    "SelfSubjectRulesReviewSpec": {1: _f("namespace", STR)},
 }
 # (apiVersion, kind) of the objects this module can decode -> their message.
 _TOP = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
         ("v1", "Service"): "Service", ("apps/v1", "Deployment"): "Deployment", ("batch/v1", "Job"): "Job",
-        ("batch/v1", "CronJob"): "CronJob"}
+        ("batch/v1", "CronJob"): "CronJob",
+        **{(f"authentication.k8s.io/{v}", "SelfSubjectReview"): "SelfSubjectReview" for v in ("v1", "v1beta1", "v1alpha1")},
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview"}
 
 
 class _Undecodable(Exception):

@@ -59,10 +59,15 @@ def test_version_reports_minor_32(served):
 def test_api_resources(served):
     out = served.kubectl("api-resources", check=True).stdout.splitlines()
     assert out[0].split() == ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
-    rows = {line.split()[0]: line.split() for line in out[1:]}
-    assert rows["pods"] == ["pods", "po", "v1", "true", "Pod"]
-    assert rows["deployments"] == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
-    assert rows["namespaces"] == ["namespaces", "ns", "v1", "false", "Namespace"]
+    rows = {(line.split()[0], line.split()[-3]): line.split() for line in out[1:]}  # (NAME, APIVERSION)
+    assert rows["pods", "v1"] == ["pods", "po", "v1", "true", "Pod"]
+    assert rows["deployments", "apps/v1"] == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    assert rows["namespaces", "v1"] == ["namespaces", "ns", "v1", "false", "Namespace"]
+    # Served without a store: the metrics API (kubectl top) and the reviews (kubectl auth).
+    assert rows["pods", "metrics.k8s.io/v1beta1"] == ["pods", "metrics.k8s.io/v1beta1", "true", "PodMetrics"]
+    assert rows["nodes", "metrics.k8s.io/v1beta1"] == ["nodes", "metrics.k8s.io/v1beta1", "false", "NodeMetrics"]
+    assert rows["selfsubjectaccessreviews", "authorization.k8s.io/v1"][-2:] == ["false", "SelfSubjectAccessReview"]
+    assert rows["selfsubjectreviews", "authentication.k8s.io/v1"][-2:] == ["false", "SelfSubjectReview"]
 
 
 def test_cluster_info(served):
