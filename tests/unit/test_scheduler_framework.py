@@ -110,3 +110,18 @@ def test_room_promised_to_a_preemptor_is_not_given_to_less_important_pods():
     assert err.value.statuses["a"].reasons == ("Insufficient cpu",)
     assert fw().schedule(PodInfo(pod("boss", cpu="1", priority=200)), snap)[0].name == "a"
     assert fw().schedule(vip, snap)[0].name == "a"  # the preemptor itself is not in its own way
+
+
+def test_a_preemptor_whose_victim_is_still_terminating_does_not_preempt_again():
+    victim = pod("low", cpu="2", node_name="a", priority=1)
+    victim["metadata"]["deletionTimestamp"] = "2026-11-25T10:00:00Z"
+    victim["status"] = {"conditions": [{"type": "DisruptionTarget", "status": "True",
+                                        "reason": "PreemptionByScheduler"}]}
+    nodes = [info(node("a", cpu="2"), victim, pod("other", cpu="0", node_name="a", priority=1))]
+    p = PodInfo(pod("vip", cpu="1", priority=100))
+    f, snap = fw(), Snapshot(nodes)
+    with pytest.raises(FitError) as err:
+        f.schedule(p, snap)
+    assert preemption.evaluate(f, p, snap, err.value, nominated_node="a") == (
+        "preemption: not eligible due to a terminating pod on the nominated node.", None)
+    assert preemption.evaluate(f, p, snap, err.value)[1] is not None  # not nominated yet: may preempt

@@ -23,6 +23,7 @@ from minikctl.scheduler.nodeinfo import NodeInfo, PodInfo
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
 NEVER = "not eligible due to preemptionPolicy=Never."
+TERMINATING_VICTIM = "not eligible due to a terminating pod on the nominated node."
 
 
 @dataclass
@@ -69,11 +70,31 @@ def select_victims(fw: Framework, pod: PodInfo, snapshot: Snapshot, node: NodeIn
     return victims, None
 
 
-def evaluate(fw: Framework, pod: PodInfo, snapshot: Snapshot, error: FitError) -> tuple[str, Candidate | None]:
+def terminating_by_preemption(pod: PodInfo) -> bool:
+    conditions = (pod.pod.get("status") or {}).get("conditions") or []
+    return pod.terminating and any(c.get("type") == "DisruptionTarget" and c.get("reason") == "PreemptionByScheduler"
+                                   for c in conditions)
+
+
+def ineligible(pod: PodInfo, snapshot: Snapshot, error: FitError, nominated_node: str) -> str:
+    """Why the pod may not preempt now (PodEligibleToPreemptOthers), or ''. A pod whose
+    victims are still terminating waits for them instead of evicting more."""
+    if (pod.pod.get("spec") or {}).get("preemptionPolicy") == "Never":
+        return NEVER
+    node = snapshot.by_name.get(nominated_node) if nominated_node else None
+    status = error.statuses.get(nominated_node) if nominated_node else None
+    if node is not None and not (status is not None and status.code == framework.UNRESOLVABLE):
+        if any(p.priority < pod.priority and terminating_by_preemption(p) for p in node.pods.values()):
+            return TERMINATING_VICTIM
+    return ""
+
+
+def evaluate(fw: Framework, pod: PodInfo, snapshot: Snapshot, error: FitError,
+             nominated_node: str = "") -> tuple[str, Candidate | None]:
     """(the post-filter message, the chosen candidate or None)."""
-    spec = pod.pod.get("spec") or {}
-    if spec.get("preemptionPolicy") == "Never":
-        return "preemption: " + NEVER, None
+    why = ineligible(pod, snapshot, error, nominated_node)
+    if why:
+        return "preemption: " + why, None
     statuses: dict[str, Status] = {}
     candidates: list[Candidate] = []
     not_helpful = framework.unresolvable(NOT_HELPFUL)

@@ -223,14 +223,17 @@ class Scheduler:
                 self.queue.add_unschedulable(qp, cycle)
                 return None
             except FitError as fit:
-                message, candidate = preemption.evaluate(self.framework, info, snapshot, fit)
+                nominated_node = (self.nominated.get(qp.key) or ("",))[0] or (
+                    (current.get("status") or {}).get("nominatedNodeName") or "")
+                message, candidate = preemption.evaluate(self.framework, info, snapshot, fit, nominated_node)
                 fit.post_filter_msg = message
+                waiting = message.endswith(preemption.TERMINATING_VICTIM)
                 if candidate is not None:
                     self.nominated[qp.key] = (candidate.node, info)
-                else:
+                elif not waiting:  # a preemptor waiting for its victims keeps its nomination
                     self.nominated.pop(qp.key, None)
                 plugins = frozenset(s.plugin for s in fit.statuses.values() if s.plugin)
-                self._submit(self._report_failure, qp, str(fit), candidate)
+                self._submit(self._report_failure, qp, str(fit), candidate, waiting)
                 self.queue.add_unschedulable(qp, cycle, plugins)
                 return None
             self.cache.assume(info, node.name)
@@ -261,11 +264,12 @@ class Scheduler:
         self.queue.done(qp.key)
         self.recorder.event(bound, NORMAL, "Scheduled", f"Successfully assigned {ns}/{name} to {node_name}")
 
-    def _report_failure(self, qp: QueuedPod, message: str, candidate: preemption.Candidate | None) -> None:
+    def _report_failure(self, qp: QueuedPod, message: str, candidate: preemption.Candidate | None,
+                        keep_nomination: bool = False) -> None:
         pod = self.pods.get(qp.key) or qp.info.pod
         self.recorder.event(pod, WARNING, "FailedScheduling", message)
-        self._write_condition(qp.key, "Unschedulable", message,
-                              nominated=candidate.node if candidate is not None else "")
+        nominated = candidate.node if candidate is not None else (None if keep_nomination else "")
+        self._write_condition(qp.key, "Unschedulable", message, nominated=nominated)
         if candidate is not None:
             self._preempt(pod, candidate)
 

@@ -45,12 +45,17 @@ class Terminator(threading.Thread):
         super().__init__(name="terminator", daemon=True)
         self.client = client
         self.stop_event = threading.Event()
+        self.grace = 0.0  # seconds a terminating pod lingers, as a container's shutdown would
+        self._seen: dict[str, float] = {}
 
     def run(self) -> None:
         while not self.stop_event.wait(0.05):
             try:
                 for p in self.client.list(POD)[0]:
-                    if p["metadata"].get("deletionTimestamp"):
+                    if not p["metadata"].get("deletionTimestamp"):
+                        continue
+                    first = self._seen.setdefault(p["metadata"]["uid"], time.monotonic())
+                    if time.monotonic() - first >= self.grace:
                         self.client.finish_delete(POD, p["metadata"]["namespace"], p["metadata"]["name"],
                                                   uid=p["metadata"]["uid"])
             except (errors.NotFound, errors.Conflict):

@@ -202,3 +202,21 @@ def test_scheduling_gates_hold_a_pod_back_until_removed(cluster):
     assert cluster.node_of("gated") is None
     cluster.client.modify(kinds.by_kind("Pod"), "default", "gated", lambda p: p["spec"].pop("schedulingGates"))
     assert wait_for("gated bound", lambda: cluster.node_of("gated")) == "n1"
+
+
+def test_a_preemptor_waits_for_its_terminating_victim_instead_of_evicting_more(cluster):
+    for name, value in (("low", 1), ("high", 1000)):
+        cluster.create(priority_class(name, value))
+    cluster.terminator.grace = 2.0
+    cluster.add_node(node("n1", cpu="2"))
+    cluster.create(pod("low-a", cpu="1", priorityClassName="low"))
+    cluster.create(pod("low-b", cpu="1", priorityClassName="low"))
+    wait_for("both bound", lambda: all(cluster.placement().values()) and len(cluster.placement()) == 2)
+    cluster.create(pod("vip", cpu="1", priorityClassName="high"))
+    assert wait_for("vip bound", lambda: cluster.node_of("vip"), timeout=30) == "n1"
+    survivors = [n for n in cluster.placement() if n.startswith("low-")]
+    assert len(survivors) == 1  # one victim was enough, even though retries came while it terminated
+    messages = [e[2] for e in cluster.events("vip") if e[1] == "FailedScheduling"]
+    assert "0/1 nodes are available: 1 Insufficient cpu." in messages
+    assert ("0/1 nodes are available: 1 Insufficient cpu. "
+            "preemption: not eligible due to a terminating pod on the nominated node..") in messages
