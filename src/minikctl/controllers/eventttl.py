@@ -10,6 +10,8 @@ import logging
 from minikctl import errors
 from minikctl.api import kinds, meta
 from minikctl.controllers.base import Clock, Controller, Informers, split_key
+from minikctl.controllers.requeue import RequeueAfter
+from minikctl.machinery.informer import key_of
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +27,18 @@ class EventTTLController(Controller):
         super().__init__(client, informers, clock=clock)
         self.event_kind = kinds.by_kind("Event")
         self.ttl = ttl
+        self.requeue_after = RequeueAfter(self.queue, self.clock.monotonic)
         self.primary.add_handler(self.handle_event)
 
     def handle_event(self, etype: str, event: dict, old: dict | None) -> None:
         if etype == "DELETED":
+            self.requeue_after.forget(key_of(event))
             return
-        left = self.time_left(event)
-        if left <= 0:
-            self.enqueue(event)
-        else:
-            self.enqueue_after(event, left)
+        self.requeue_after(key_of(event), self.time_left(event))
+
+    def resync(self) -> None:
+        """Nothing: every event already has its wake-up at expiry (set by the handler);
+        syncing them all every minute would only re-arm those timers."""
 
     def time_left(self, event: dict) -> float:
         last = last_seen(event)
@@ -48,7 +52,7 @@ class EventTTLController(Controller):
             return
         left = self.time_left(event)
         if left > 0:
-            self.queue.add_after(key, left)  # bumped since it was queued
+            self.requeue_after(key, left)  # bumped since it was queued
             return
         namespace, name = split_key(key)
         try:
