@@ -3,6 +3,7 @@ processes, driven through the CLI. Schedules are covered with a fake clock in
 tests/unit/controllers/test_cronjob.py; here a CronJob is run by hand (create job --from)."""
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
@@ -186,3 +187,23 @@ def test_job_survives_a_daemon_restart_while_its_pods_finish(daemon):
     assert len(lost) == 2 and all(
         p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] == "ContainerStatusUnknown" for p in lost)
     assert done["status"]["succeeded"] == 2 and done["status"]["failed"] == 2 and len(pods) == 4
+
+
+def test_cronjob_runs_on_its_own_schedule(daemon):
+    """The real clock, a short `@every` schedule: the controller wakes itself up."""
+    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "often"},
+               "spec": {"schedule": "@every 3s", "jobTemplate": {"spec": {"template": {"spec": {
+                   "restartPolicy": "Never",
+                   "containers": [{"name": "work", "image": "busybox", "command": ["sh", "-c", "echo tick"]}]}}}}}}
+    apply(cronjob)
+
+    def ran() -> dict | None:
+        st = get("cronjob", "often").get("status") or {}
+        return st if st.get("lastSuccessfulTime") else None
+    status = wait_for(ran, timeout=TIMEOUT, what="a scheduled run to succeed")
+    scheduled = status["lastScheduleTime"]
+    minutes = int(_dt.datetime.fromisoformat(scheduled.replace("Z", "+00:00")).timestamp()) // 60
+    job = get("job", f"often-{minutes}")  # named by the scheduled minute
+    assert job["metadata"]["ownerReferences"][0]["name"] == "often"
+    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == scheduled
+    assert "SuccessfulCreate" in run_cli("events", "--for", "cronjob/often").stdout
