@@ -284,6 +284,8 @@ class DaemonSetController(Controller):
             created = self.client.create(pod)
         except Exception as exc:
             self.recorder.event(ds, WARNING, "FailedCreate", f"Error creating: {exc}")
+            if isinstance(exc, errors.Forbidden) and "being terminated" in str(exc):
+                return  # the namespace is going away: every create would fail, don't retry
             raise
         self.recorder.event(ds, NORMAL, "SuccessfulCreate", f"Created pod: {meta.name_of(created)}")
 

@@ -254,6 +254,8 @@ class StatefulSetController(Controller):
         except Exception as exc:
             self.recorder.event(sts, WARNING, "FailedCreate",
                                 f"create Pod {name} in StatefulSet {meta.name_of(sts)} failed error: {exc}")
+            if _namespace_terminating(exc):
+                raise _Wait from None  # every create would fail: nothing to retry
             raise
         self.recorder.event(sts, NORMAL, "SuccessfulCreate",
                             f"create Pod {name} in StatefulSet {meta.name_of(sts)} successful")
@@ -375,6 +377,10 @@ class StatefulSetController(Controller):
         if min_ready and any(sp.is_running_and_ready(p) and not pods.is_pod_available(p, min_ready, now)
                              for p in claimed):
             self.enqueue_after(sts, min_ready)
+
+
+def _namespace_terminating(exc: Exception) -> bool:
+    return isinstance(exc, errors.Forbidden) and "being terminated" in str(exc)
 
 
 def _applied(sts: dict, revision: dict) -> dict:
