@@ -347,3 +347,32 @@ def test_top_pod_and_node_through_the_metrics_api(daemon, kubectl, tmp_path):
     mine = run_cli("top", "pod", env={"MINIKCTL_HOME": home})
     assert mine.returncode == 0, mine.stderr
     assert sorted(line.split()[0] for line in mine.stdout.splitlines()[1:]) == names
+
+
+def test_exec_over_websocket(daemon, kubectl, tmp_path):
+    """kubectl exec (WebSocket, v5.channel.k8s.io): output, stderr, stdin, exit codes."""
+    apply(kubectl, tmp_path, deployment())
+    kubectl.rollout_status()
+    pod = kubectl.pods()[0]["metadata"]["name"]
+
+    out = kubectl("exec", pod, "--", "sh", "-c", "echo out; echo err >&2; echo $POD_IP_UNSET$HOSTNAME_X done")
+    assert (out.stdout, out.stderr) == ("out\ndone\n", "err\n")
+    cwd = kubectl("exec", pod, "-c", "web", "--", "python3", "-c", "import os; print(os.getcwd())").stdout.strip()
+    assert cwd  # the container's working directory, as minikctl exec sees it
+    mine = run_cli("exec", pod, "--", "python3", "-c", "import os; print(os.getcwd())",
+                   env={"MINIKCTL_HOME": daemon[0]})
+    assert mine.stdout.strip() == cwd
+
+    failed = kubectl("exec", pod, "--", "sh", "-c", "echo partial; exit 3", check=False)
+    assert (failed.returncode, failed.stdout) == (3, "partial\n")
+    assert failed.stderr == "command terminated with exit code 3\n"
+
+    piped = kubectl("exec", "-i", pod, "--", "sh", "-c", "tr a-z A-Z; echo end", stdin="hello\nworld\n")
+    assert piped.stdout == "HELLO\nWORLD\nend\n"
+    big = "x" * 200_000 + "\n"
+    assert kubectl("exec", "-i", pod, "--", "wc", "-c", stdin=big).stdout.strip() == str(len(big))
+
+    missing = kubectl("exec", pod, "--", "no-such-command", check=False)
+    assert missing.returncode != 0 and "no-such-command" in missing.stderr
+    wrong = kubectl("exec", pod, "-c", "nope", "--", "true", check=False)
+    assert wrong.returncode == 1 and "container nope is not valid for pod" in wrong.stderr
