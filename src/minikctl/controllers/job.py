@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from minikctl import errors
 from minikctl.api import kinds, meta, selectors
 from minikctl.controllers import job_failure_policy as pfp
+from minikctl.controllers import job_indexed
 from minikctl.controllers import job_util as ju
 from minikctl.controllers import ownership, pods
 from minikctl.controllers.base import Clock, Controller, Informers, rfc3339, split_key
@@ -159,10 +160,10 @@ class JobController(Controller):
         if status.get("startTime") is None and not suspended:
             status["startTime"] = rfc3339(now)
         counts = self.count(job, owned, terminating, suspended)
-        succeeded, done, failed, fail_job = counts.succeeded, counts.done, counts.failed, counts.fail_job
+        succeeded, done, failed = counts.succeeded, counts.done, counts.failed
         owned = counts.counted  # ignored failures neither count nor slow down the replacements
         conditions = list(status.get("conditions") or [])
-        target = self.finish_target(job, conditions, active, succeeded, failed, now, fail_job)
+        target = self.finish_target(job, conditions, active, counts, now)
         requeue, active_count = None, 0
         if target is not None:
             # Done, one way or the other: nothing may keep running.
@@ -174,7 +175,7 @@ class JobController(Controller):
                 conditions = self.finish(job, conditions, target, now)
                 self.forget_deleted(key_of(job))
         else:
-            requeue, active_count = self.manage(job, owned, active, done, succeeded, now)
+            requeue, active_count = self.manage(job, owned, active, counts, now)
             requeue = _sooner(requeue, self.deadline_remaining(job, now))
         conditions = self.suspension(job, conditions, suspended, now)
         status.update(conditions=conditions, active=active_count, succeeded=succeeded, failed=failed,
@@ -204,24 +205,34 @@ class JobController(Controller):
         if not suspended and not ju.has_true(job, ju.SUCCESS_CRITERIA_MET):
             # Deleted before finishing (by a user, a deadline, a scale-down): a failure.
             failed_uids |= {p["metadata"]["uid"] for p in terminating} | self.deleted_uids(key_of(job))
+        index_failures: dict[int, int] = {}
+        failed_indexes: set[int] = set()
+        if spec.get("completionMode") == "Indexed" and spec.get("backoffLimitPerIndex") is not None:
+            index_failures = job_indexed.index_failures(owned, verdicts, int(spec.get("completions") or 0))
+            failed_indexes = job_indexed.failed_indexes(spec, status, owned, verdicts, index_failures) - done
+            status["failedIndexes"] = ju.format_indexes(failed_indexes)
         return _Counts(
             succeeded=succeeded, done=done, failed=max(int(status.get("failed") or 0), len(failed_uids)),
             counted=[p for p in owned if verdicts.get(p["metadata"]["uid"], pfp.COUNTED).counts],
-            fail_job=next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None))
+            fail_job=next((v for v in verdicts.values() if v.action == pfp.FAIL_JOB), None),
+            index_failures=index_failures, failed_indexes=failed_indexes)
 
     # -- finishing ----------------------------------------------------------------------------
 
-    def finish_target(self, job: dict, conditions: list[dict], active: list[dict], succeeded: int,
-                      failed: int, now, fail_job: pfp.Verdict | None = None) -> dict | None:  # type: ignore[no-untyped-def]
+    def finish_target(self, job: dict, conditions: list[dict], active: list[dict], counts: _Counts,
+                      now) -> dict | None:  # type: ignore[no-untyped-def]
         """The FailureTarget or SuccessCriteriaMet condition, if the Job is done (already
         recorded, or decided now)."""
         for type_ in (ju.FAILURE_TARGET, ju.SUCCESS_CRITERIA_MET):
             cond = next((c for c in conditions if c.get("type") == type_ and c.get("status") == "True"), None)
             if cond is not None:
                 return cond
-        spec = job["spec"]
-        if fail_job is not None:
-            return ju.new_condition(ju.FAILURE_TARGET, "True", pfp.REASON, fail_job.message, now)
+        spec, succeeded, failed = job["spec"], counts.succeeded, counts.failed
+        if counts.fail_job is not None:
+            return ju.new_condition(ju.FAILURE_TARGET, "True", pfp.REASON, counts.fail_job.message, now)
+        max_failed = spec.get("maxFailedIndexes")
+        if max_failed is not None and len(counts.failed_indexes) > int(max_failed):
+            return ju.new_condition(ju.FAILURE_TARGET, "True", *job_indexed.MAX_FAILED_INDEXES_EXCEEDED, now)
         if failed > int(spec.get("backoffLimit") or 0) or ju.restarts_on_failure(job, active):
             return ju.new_condition(ju.FAILURE_TARGET, "True", *ju.BACKOFF_LIMIT_EXCEEDED, now)
         if self.deadline_remaining(job, now) == 0:
@@ -233,6 +244,8 @@ class JobController(Controller):
                 return ju.new_condition(ju.SUCCESS_CRITERIA_MET, "True", "SuccessPolicy",
                                         f"Matched rules at index {matched}", now)
         completions = spec.get("completions")
+        if counts.failed_indexes and len(counts.done) + len(counts.failed_indexes) >= int(completions or 0):
+            return ju.new_condition(ju.FAILURE_TARGET, "True", *job_indexed.FAILED_INDEXES, now)
         if (succeeded > 0 and not active) if completions is None else succeeded >= int(completions):
             return ju.new_condition(ju.SUCCESS_CRITERIA_MET, "True", *ju.COMPLETIONS_REACHED, now)
         return None
@@ -274,7 +287,7 @@ class JobController(Controller):
 
     # -- managing pods ----------------------------------------------------------------------------
 
-    def manage(self, job: dict, owned: list[dict], active: list[dict], done: set[int], succeeded: int,
+    def manage(self, job: dict, owned: list[dict], active: list[dict], counts: _Counts,
                now) -> tuple[float | None, int]:  # type: ignore[no-untyped-def]
         """Create or delete pods so that the right number run. Returns a back-off wait
         and the active count after acting (manageJob's `active`)."""
@@ -287,8 +300,10 @@ class JobController(Controller):
             return None, 0
         parallelism = int(spec.get("parallelism") if spec.get("parallelism") is not None else 1)
         completions = spec.get("completions")
+        succeeded = counts.succeeded
         if spec.get("completionMode") == "Indexed":
-            excess, missing = _indexed_plan(active, done, int(completions or 0), parallelism)
+            excess, missing = job_indexed.plan(active, counts.done | counts.failed_indexes, int(completions or 0),
+                                               parallelism)
         else:
             if completions is None:
                 want = len(active) if succeeded > 0 else parallelism
@@ -301,23 +316,41 @@ class JobController(Controller):
             return None, len(active) - len(excess)
         if not missing:
             return None, len(active)
-        wait = ju.backoff_remaining(owned, now, base=self.backoff, cap=self.max_backoff)
-        if wait > 0:
+        missing, wait = self.after_backoff(job, owned, missing, now)
+        if not missing:
             return wait, len(active)
         missing = missing[:MAX_POD_CREATE_DELETE_PER_SYNC]
         self.expectations.expect_creations(key, len(missing))
-        created, error = _slow_start(missing, lambda index: self.create_pod(job, index))
+        failures = counts.index_failures if spec.get("backoffLimitPerIndex") is not None else None
+        created, error = _slow_start(missing, lambda index: self.create_pod(job, index, failures))
         for _ in range(len(missing) - created):
             self.expectations.creation_observed(key)
         if error is not None:
             raise error
-        return None, len(active) + created
+        return wait, len(active) + created
 
-    def create_pod(self, job: dict, index: int | None) -> None:
+    def after_backoff(self, job: dict, owned: list[dict], missing: list, now) -> tuple[list, float | None]:  # type: ignore[no-untyped-def]
+        """The pods that may be created now, and how long the others wait: one back-off
+        for the Job, or one per index with backoffLimitPerIndex."""
+        if job["spec"].get("backoffLimitPerIndex") is None:
+            wait = ju.backoff_remaining(owned, now, base=self.backoff, cap=self.max_backoff)
+            return (missing, None) if wait <= 0 else ([], wait)
+        ready, waits = [], []
+        for index in missing:
+            left = job_indexed.backoff_remaining(owned, index, now, base=self.backoff, cap=self.max_backoff)
+            if left > 0:
+                waits.append(left)
+            else:
+                ready.append(index)
+        return ready, (min(waits) if waits else None)
+
+    def create_pod(self, job: dict, index: int | None, index_failures: dict[int, int] | None = None) -> None:
         template = copy.deepcopy(job["spec"].get("template") or {})
         if index is not None:
             tmd = template.setdefault("metadata", {})
             tmd.setdefault("annotations", {})[ju.COMPLETION_INDEX] = str(index)
+            if index_failures is not None:
+                tmd["annotations"][job_indexed.FAILURE_COUNT] = str(index_failures.get(index, 0))
             tmd.setdefault("labels", {})[ju.COMPLETION_INDEX] = str(index)
             tspec = template.setdefault("spec", {})
             ju.add_completion_index_env(tspec)
@@ -361,25 +394,8 @@ class _Counts:
     failed: int
     counted: list[dict]  # the pods, less those whose failure the policy ignores
     fail_job: pfp.Verdict | None  # a FailJob verdict of the pod failure policy
-
-
-def _indexed_plan(active: list[dict], done: set[int], completions: int,
-                  parallelism: int) -> tuple[list[dict], list[int]]:
-    """(pods to delete, indexes to create): pods without a valid index, of an index
-    already done, or duplicates go; then the lowest pending indexes up to parallelism."""
-    excess, by_index = [], {}
-    for pod in sorted(active, key=lambda p: p["metadata"].get("creationTimestamp") or ""):
-        index = ju.completion_index(pod)
-        if index is None or index >= completions or index in done or index in by_index:
-            excess.append(pod)
-        else:
-            by_index[index] = pod
-    want = max(0, min(parallelism, completions - len(done)))
-    if len(by_index) > want:
-        for index in sorted(by_index)[want:]:
-            excess.append(by_index.pop(index))
-    pending = [i for i in range(completions) if i not in done and i not in by_index]
-    return excess, pending[:max(0, want - len(by_index))]
+    index_failures: dict[int, int]  # backoffLimitPerIndex: failures per index so far
+    failed_indexes: set[int]  # backoffLimitPerIndex: indexes failed for good
 
 
 def _slow_start(items: list, create) -> tuple[int, Exception | None]:  # type: ignore[no-untyped-def]

@@ -288,3 +288,48 @@ def test_a_pod_deleted_while_running_counts_as_failed_and_is_replaced(batch):
     assert replacement["metadata"]["name"] != pod["metadata"]["name"]
     job = sync(c)
     assert job["status"]["failed"] == 1, "counted once"
+
+
+def index_pods(c: Cluster, job: dict) -> dict[str, dict]:
+    return {p["metadata"]["annotations"][ju.COMPLETION_INDEX]: p for p in running(c, job)}
+
+
+def test_backoff_limit_per_index_fails_only_that_index(batch):
+    c = batch
+    c.client.create(new_job(name="per", completionMode="Indexed", completions=3, parallelism=3,
+                            backoffLimitPerIndex=1))
+    job = sync(c, "per")
+    pods = index_pods(c, job)
+    assert {i: p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+            for i, p in pods.items()} == {"0": "0", "1": "0", "2": "0"}
+    finish_pod(c.client, pods["1"]["metadata"]["name"], phase="Failed", when=c.clock.now())
+    finish_pod(c.client, pods["0"]["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c, "per")
+    assert job["status"]["failedIndexes"] == "" and "1" not in index_pods(c, job)
+    c.clock.advance(10)  # index 1's own back-off
+    job = sync(c, "per")
+    retry = index_pods(c, job)["1"]
+    assert retry["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"] == "1"
+    finish_pod(c.client, retry["metadata"]["name"], phase="Failed", when=c.clock.now())
+    job = sync(c, "per")
+    assert job["status"]["failedIndexes"] == "1" and cond(job, "Failed") is None, "index 2 still runs"
+    finish_pod(c.client, index_pods(c, job)["2"]["metadata"]["name"], phase="Succeeded", when=c.clock.now())
+    job = sync(c, "per")
+    failed = cond(job, "Failed")
+    assert (failed["reason"], failed["message"]) == ("FailedIndexes", "Job has failed indexes")
+    assert job["status"]["completedIndexes"] == "0,2" and job["status"]["failed"] == 2
+
+
+def test_max_failed_indexes_exceeded(batch):
+    c = batch
+    c.client.create(new_job(name="maxf", completionMode="Indexed", completions=4, parallelism=2,
+                            backoffLimitPerIndex=0, maxFailedIndexes=0))
+    job = sync(c, "maxf")
+    pods = index_pods(c, job)
+    finish_pod(c.client, pods["0"]["metadata"]["name"], phase="Failed", when=c.clock.now())
+    job = sync(c, "maxf")
+    assert cond(job, "FailureTarget")["reason"] == "MaxFailedIndexesExceeded"
+    c.finish_deletions()
+    job = sync(c, "maxf")
+    failed = cond(job, "Failed")
+    assert failed["message"] == "Job has exceeded the specified maximal number of failed indexes"
