@@ -18,7 +18,8 @@ max(recorded, seen)): pods of a Job stay until the Job is deleted, so this is th
 count Kubernetes keeps, without the job-tracking finalizer. A pod deleted before it
 succeeded counts as failed, as in Kubernetes (not when the Job is suspended or already
 met its success criteria); the informer handler remembers such pods, since they may be
-gone by the next sync. Indexed Jobs keep their progress in status.completedIndexes.
+gone by the next sync. Indexed Jobs keep their progress in status.completedIndexes
+(and, with backoffLimitPerIndex, their failed indexes: job_indexed).
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ the first rule that matches decides what its failure means.
 - FailJob: the Job fails at once (reason PodFailurePolicy);
 - Ignore: the failure is not counted against backoffLimit (the pod is replaced);
 - Count: counted, as without a policy (also when no rule matches);
-- FailIndex: needs backoffLimitPerIndex, which minikctl does not act on: counted.
+- FailIndex: the pod's index fails for good (with backoffLimitPerIndex; see
+  job_indexed), and the failure counts.
 
 A rule matches on a non-zero exit code of a terminated container (onExitCodes, In or
 NotIn, optionally one container) or on a pod condition (onPodConditions).
