@@ -62,6 +62,7 @@ from minikctl.api.rules.immutable import update_rules
 from minikctl.api.rules.jobs import validate_cron_job, validate_job
 from minikctl.api.rules.metadata import validate_object_meta
 from minikctl.api.rules.names import validate_annotations, validate_label_selector, validate_labels
+from minikctl.api.rules.node import validate_node
 from minikctl.api.rules.others import validate_lease, validate_namespace, validate_pvc, validate_runtime_class
 from minikctl.api.priority import validate_priority_class  # noqa: E402,I001 - PriorityClass rules live with admission
 from minikctl.api.rules.podspec import validate_pod, validate_pod_spec, validate_pod_template, validate_tolerations
@@ -94,6 +95,7 @@ _KIND_RULES: dict[str, Callable[[dict], list[Cause]]] = {
     "Lease": validate_lease,
     "PersistentVolumeClaim": validate_pvc,
     "Endpoints": validate_endpoints,
+    "Node": validate_node,
 }
 
 
