@@ -36,8 +36,7 @@ _STATUS_COUNTS = ("replicas", "readyReplicas", "currentReplicas", "updatedReplic
 # How long a pod we deleted is not deleted again while the cache catches up.
 _RECENT_DELETE = 10.0
 # StatefulSetStatus fields serialised with omitempty.
-_OMIT_EMPTY = ("readyReplicas", "currentReplicas", "updatedReplicas", "collisionCount", "currentRevision",
-               "updateRevision")
+_OMIT_EMPTY = ("readyReplicas", "currentReplicas", "updatedReplicas")
 
 
 class _Wait(Exception):
@@ -154,7 +153,8 @@ class StatefulSetController(Controller):
         condemned.sort(key=lambda p: -(sp.ordinal_of(meta.name_of(sts), p) or 0))
         monotonic = (sts["spec"].get("podManagementPolicy") or "OrderedReady") != "Parallel"
         min_ready = int(sts["spec"].get("minReadySeconds") or 0)
-        unhealthy = [p for p in [replicas[o] for o in sorted(replicas)] + condemned
+        # The first unavailable pod: the lowest ordinal, among replicas, then condemned ones.
+        unhealthy = [p for p in [replicas[o] for o in sorted(replicas)] + condemned[::-1]
                      if not self._healthy(p, min_ready)]
         first_unhealthy = unhealthy[0] if unhealthy else None
 
@@ -180,6 +180,8 @@ class StatefulSetController(Controller):
             if monotonic:
                 raise _Wait
             return
+        if not sp.is_terminating(pod):
+            self._create_claims(sts, pod, ordinal)  # a claim deleted under a pod comes back
         if sp.is_terminating(pod):
             if monotonic:
                 log.debug("%s: waiting for %s to terminate", self.name, name)
@@ -190,7 +192,6 @@ class StatefulSetController(Controller):
             raise _Wait
         if monotonic and not pods.is_pod_available(pod, min_ready, self.clock.now()):
             raise _Wait
-        self._create_claims(sts, pod, ordinal)
         self._sync_claim_refs(sts, pod, scaled_down=False)
         if not sp.identity_matches(sts, pod):
             self.client.modify(self.pod_kind, meta.namespace_of(pod), name, lambda p: sp.fix_identity(sts, p))
@@ -200,8 +201,9 @@ class StatefulSetController(Controller):
             if monotonic:
                 raise _Wait
             return
-        if monotonic and not sp.is_running_and_ready(pod) and pod is not first_unhealthy:
-            raise _Wait
+        if monotonic and not self._healthy(pod, int(sts["spec"].get("minReadySeconds") or 0)) \
+                and pod is not first_unhealthy:
+            raise _Wait  # only the first unavailable pod may go while it is unavailable
         self._sync_claim_refs(sts, pod, scaled_down=True)
         self._delete(sts, pod)
         if monotonic:

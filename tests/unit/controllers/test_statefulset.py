@@ -250,3 +250,13 @@ def test_a_changed_retention_policy_is_applied_to_existing_claims(apps: AppsClus
         "whenDeleted": "Retain", "whenScaled": "Retain"}))
     apps.settle()
     assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-0")["metadata"]
+
+
+def test_a_claim_deleted_under_a_live_pod_is_created_again(apps: AppsCluster):
+    apps.client.create(new_statefulset(replicas=1))
+    bring_up(apps, 1)
+    old_uid = apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"]
+    apps.client.delete(PVC, "default", "data-web-0")
+    apps.settle()
+    assert apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"] != old_uid
+    assert status(apps)["collisionCount"] == 0  # StatefulSetStatus always carries it
