@@ -257,6 +257,7 @@ def test_a_claim_deleted_under_a_live_pod_is_created_again(apps: AppsCluster):
     bring_up(apps, 1)
     old_uid = apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"]
     apps.client.delete(PVC, "default", "data-web-0")
+    apps.stsc.resync()  # claims carry no controller reference: the next sync (a resync) sees it missing
     apps.settle()
     assert apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"] != old_uid
     assert status(apps)["collisionCount"] == 0  # StatefulSetStatus always carries it
