@@ -240,6 +240,45 @@ def test_cordon_uncordon_and_drain_print_what_kubectl_prints(cluster):
     assert run_cli("uncordon", "node-1").stdout == "node/node-1 uncordoned\n"
 
 
+def test_drain_leaves_daemonset_pods_to_ignore_daemonsets_and_gives_up_at_its_timeout(cluster):
+    cluster.start("--nodes", "2")
+    apply({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+           "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                    "template": {"metadata": {"labels": {"app": "agent"}},
+                                 "spec": {"terminationGracePeriodSeconds": 1, "containers": [dict(SLEEPER)]}}}})
+    stubborn = pod("stubborn", "node-1", terminationGracePeriodSeconds=30)
+    stubborn["metadata"]["labels"] = {"app": "stubborn"}
+    stubborn["spec"]["containers"] = [{"name": "c", "image": "busybox",
+                                       "command": ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]}]
+    apply(stubborn)
+    wait_for(lambda: len([p for p in pods() if running(p)]) == 3, timeout=30, what="2 agents and stubborn running")
+    agent = next(p["metadata"]["name"] for p in pods("app=agent") if p["spec"]["nodeName"] == "node-1")
+
+    refused = run_cli("drain", "node-1", "--force")
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[0] == (
+        f'error: unable to drain node "node-1" due to error: cannot delete DaemonSet-managed Pods (use '
+        f"--ignore-daemonsets to ignore): default/{agent}, continuing command...")
+    assert refused.stderr.splitlines()[-1] == (f"cannot delete DaemonSet-managed Pods (use --ignore-daemonsets "
+                                               f"to ignore): default/{agent}")
+
+    slow = run_cli("drain", "node-1", "--force", "--ignore-daemonsets", "--timeout", "2s")
+    assert slow.returncode == 1
+    assert slow.stdout == "node/node-1 already cordoned\nevicting pod default/stubborn\n"
+    problem = 'error when waiting for pod "stubborn" in namespace "default" to terminate: context deadline exceeded'
+    assert slow.stderr == (
+        "Warning: ignoring DaemonSet-managed Pods: default/" + agent + "; deleting Pods that declare no controller: "
+        "default/stubborn\n"
+        f'There are pending pods in node "node-1" when an error occurred: {problem}\n'
+        "pod/stubborn\n"
+        f'error: unable to drain node "node-1" due to error: {problem}, continuing command...\n'
+        "There are pending nodes to be drained:\n node-1\n"
+        f"{problem}\n")
+    # The DaemonSet pod stays where it is; the stubborn one is still being deleted.
+    assert running(get_json("pod", agent))
+    assert get_json("pod", "stubborn")["metadata"].get("deletionTimestamp")
+
+
 def test_a_memory_hog_is_oom_killed(cluster):
     from minikctl.runtime.limits import Limits
 
