@@ -376,3 +376,23 @@ def test_exec_over_websocket(daemon, kubectl, tmp_path):
     assert missing.returncode != 0 and "no-such-command" in missing.stderr
     wrong = kubectl("exec", pod, "-c", "nope", "--", "true", check=False)
     assert wrong.returncode == 1 and "container nope is not valid for pod" in wrong.stderr
+
+
+def test_attach_streams_the_containers_output_from_now_on(daemon, kubectl, tmp_path):
+    """kubectl attach (WebSocket): the http.server's probe log lines as they are written."""
+    apply(kubectl, tmp_path, deployment())
+    kubectl.rollout_status()
+    pod = kubectl.pods()[0]["metadata"]["name"]
+    before = kubectl("logs", pod).stdout.count("\n")
+    proc = kubectl.popen("attach", pod)
+    try:
+        lines = read_lines(proc, 2, timeout=15)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert len(lines) == 2, lines
+    assert all('"GET / HTTP/1.1" 200' in line for line in lines), lines
+    assert kubectl("logs", pod).stdout.count("\n") >= before + 2  # new lines, not the old ones replayed
+    wrong = kubectl("attach", pod, "-c", "nope", check=False)  # (kubectl's own check, from the pod it read)
+    assert (wrong.returncode, wrong.stderr) == (1, f"error: cannot attach to the container: container nope not "
+                                                   f"found in pod {pod}\n")

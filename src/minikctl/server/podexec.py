@@ -46,10 +46,24 @@ def serve(ex: Exchange, t: Target) -> None:
         raise errors.BadRequest("you must specify at least 1 command")
     if not any(flag[k] for k in ("stdin", "stdout", "stderr")):
         raise errors.BadRequest("you must specify at least one of stdin, stdout, stderr")
+    protocol = upgrade(ex)
+    ws = websocket.WebSocket(ex._h.rfile, ex._h.wfile)
+    try:
+        status = _run(ws, target, command, flag, v5=protocol.startswith("v5"))
+        ws.send_binary(bytes([ERROR]) + json.dumps(status, separators=(",", ":")).encode())
+    except OSError:
+        return  # the client went away
+    finally:
+        ws.close()
+
+
+def upgrade(ex: Exchange) -> str:
+    """Answer 101 with the best channel protocol the client offers (BadRequest if the
+    request is no WebSocket upgrade, or offers none); the connection is the caller's then."""
     if not websocket.is_upgrade(ex.headers):
-        upgrade = ex.headers.get("Upgrade")
-        raise errors.BadRequest(f"unable to upgrade connection: minikctl serves exec over WebSocket "
-                                f"({PROTOCOLS[0]}), not {upgrade}" if upgrade else "Upgrade request required")
+        asked = ex.headers.get("Upgrade")
+        raise errors.BadRequest(f"unable to upgrade connection: minikctl serves this over WebSocket "
+                                f"({PROTOCOLS[0]}), not {asked}" if asked else "Upgrade request required")
     offered = websocket.offered_protocols(ex.headers)
     protocol = next((p for p in PROTOCOLS if p in offered), None)
     if protocol is None:
@@ -64,14 +78,7 @@ def serve(ex: Exchange, t: Target) -> None:
     h.wfile.flush()
     ex.responded = ex.streaming = True
     ex.hang_up()  # the connection is the websocket's now, and ends with it
-    ws = websocket.WebSocket(h.rfile, h.wfile)
-    try:
-        status = _run(ws, target, command, flag, v5=protocol.startswith("v5"))
-        ws.send_binary(bytes([ERROR]) + json.dumps(status, separators=(",", ":")).encode())
-    except OSError:
-        return  # the client went away
-    finally:
-        ws.close()
+    return protocol
 
 
 def _only_container(pod: dict) -> str:

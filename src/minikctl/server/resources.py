@@ -12,7 +12,7 @@ api layer (`ex.api`), never the store.
     DELETE .../pods/x               delete (propagationPolicy, gracePeriodSeconds, preconditions)
     .../x/status                    the status subresource: GET, PUT, PATCH
     .../x/scale, .../x/log          scale.py, logs.py
-    .../pods/x/exec                 podexec.py (WebSocket: kubectl exec)
+    .../pods/x/exec, .../x/attach   podexec.py, podattach.py (WebSocket: kubectl exec, attach)
     POST   .../pods/x/binding       the scheduler's binding
 """
 from __future__ import annotations
@@ -49,10 +49,11 @@ def _handler_for(method: str, t: Target):  # type: ignore[no-untyped-def]
         return scale.serve
     if t.subresource == "binding":
         return {"POST": _bind}.get(method)
-    if t.subresource == "exec":
-        from minikctl.server import podexec
+    if t.subresource in ("exec", "attach"):
+        from minikctl.server import podattach, podexec
 
-        return {"GET": podexec.serve, "POST": podexec.serve}.get(method)
+        upgraded = podexec.serve if t.subresource == "exec" else podattach.serve
+        return {"GET": upgraded, "POST": upgraded}.get(method)
     if t.subresource == "status":
         return {"GET": _get, "PUT": _replace, "PATCH": patch.serve}.get(method)
     if t.is_collection:

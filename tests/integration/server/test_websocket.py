@@ -69,3 +69,16 @@ def test_exec_refusals_are_statuses(served):
     assert (code, json.loads(data)["reason"]) == (404, "NotFound")
     code, _, _ = request(served, "DELETE", f"{base}?command=true")
     assert code == 405
+
+
+def test_attach_refusals_are_statuses(served):
+    served.local.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wsa"},
+                         "spec": {"nodeName": "elsewhere", "containers": [
+                             {"name": "c", "image": "busybox", "stdin": True}]}})
+    base = "/api/v1/namespaces/default/pods/wsa/attach"
+    code, _, data = request(served, "GET", f"{base}?stdout=true&container=nope")
+    assert (code, json.loads(data)["message"]) == (400, "container nope is not valid for pod wsa")
+    code, _, data = request(served, "GET", f"{base}?stdout=true&stdin=true")
+    assert code == 400 and "does not keep open" in json.loads(data)["message"]
+    code, _, data = request(served, "GET", f"{base}?stdout=true")
+    assert (code, json.loads(data)["message"]) == (400, "container c is not running in pod wsa")
