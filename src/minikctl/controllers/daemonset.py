@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 BURST_REPLICAS = 250
 # DaemonSetStatus fields serialised with omitempty.
-_OMIT_EMPTY = ("numberAvailable", "numberUnavailable", "updatedNumberScheduled", "collisionCount")
+_OMIT_EMPTY = ("numberAvailable", "numberUnavailable", "updatedNumberScheduled", "collisionCount",
+               "observedGeneration")
 # failedPodsBackoff: 1 s doubling up to 15 minutes, per DaemonSet and node.
 BACKOFF_INITIAL, BACKOFF_MAX = 1.0, 15 * 60.0
 
@@ -149,7 +150,8 @@ class DaemonSetController(Controller):
         hash_ = meta.labels_of(update).get(HASH_LABEL, "")
         node_pods = self.pods_by_node(ds, selector)
         error: Exception | None = None
-        if self.expectations.satisfied(key):
+        satisfied = self.expectations.satisfied(key)
+        if satisfied:
             try:
                 acted = self.manage(ds, nodes, node_pods, hash_)
                 if not acted and du.is_rolling_update(ds):
@@ -159,7 +161,9 @@ class DaemonSetController(Controller):
         live = {meta.name_of(update)} | {revision_name(meta.name_of(ds), meta.labels_of(p).get(HASH_LABEL, ""))
                                          for ps in node_pods.values() for p in ps}
         self.history.truncate(ds, [r for r in revisions if meta.name_of(r) != meta.name_of(update)] + [update], live)
-        self.write_status(ds, du.calculate_status(ds, nodes, node_pods, hash_, self.clock.now()), collisions)
+        # Waiting on expectations, this generation was not acted on: observedGeneration stays.
+        self.write_status(ds, du.calculate_status(ds, nodes, node_pods, hash_, self.clock.now()), collisions,
+                          observed=satisfied)
         if error is not None:
             raise error
         self._requeue_for_availability(ds, node_pods)
@@ -308,10 +312,11 @@ class DaemonSetController(Controller):
 
     # -- status -----------------------------------------------------------------------------
 
-    def write_status(self, ds: dict, status: dict, collisions: int) -> None:
+    def write_status(self, ds: dict, status: dict, collisions: int, *, observed: bool = True) -> None:
         """Write status only when it changed; zero counts Kubernetes omits are dropped."""
-        status = {**status, "observedGeneration": int(ds["metadata"].get("generation") or 0),
-                  "collisionCount": collisions}
+        old_generation = int((ds.get("status") or {}).get("observedGeneration") or 0)
+        generation = int(ds["metadata"].get("generation") or 0) if observed else old_generation
+        status = {**status, "observedGeneration": generation, "collisionCount": collisions}
         computed = set(status)
         status = {k: v for k, v in status.items() if v or k not in _OMIT_EMPTY}
         old = ds.get("status") or {}
