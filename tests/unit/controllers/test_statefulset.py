@@ -261,3 +261,11 @@ def test_a_claim_deleted_under_a_live_pod_is_created_again(apps: AppsCluster):
     apps.settle()
     assert apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"] != old_uid
     assert status(apps)["collisionCount"] == 0  # StatefulSetStatus always carries it
+
+
+def test_ordinals_start_names_pods_and_claims_from_the_start(apps: AppsCluster):
+    apps.client.create(new_statefulset(replicas=2, ordinals={"start": 5}, podManagementPolicy="Parallel"))
+    apps.settle()
+    assert apps.names() == ["web-5", "web-6"]
+    assert apps.client.get(POD, "default", "web-6")["metadata"]["labels"]["apps.kubernetes.io/pod-index"] == "6"
+    assert sorted(c["metadata"]["name"] for c in apps.client.list(PVC, "default")[0]) == ["data-web-5", "data-web-6"]
