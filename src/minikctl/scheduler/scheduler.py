@@ -78,7 +78,7 @@ class Scheduler:
     def __init__(self, client, pods: Informer, nodes: Informer, *,  # type: ignore[no-untyped-def]
                  namespaces: Informer | None = None, services: Informer | None = None,
                  replicasets: Informer | None = None, recorder=None, rng: random.Random | None = None,
-                 queue: SchedulingQueue | None = None, bind_workers: int = 4) -> None:
+                 queue: SchedulingQueue | None = None, bind_workers: int = 4, elector=None) -> None:
         self.client = client
         self.pods, self.nodes, self.namespaces = pods, nodes, namespaces
         self.services, self.replicasets = services, replicasets
@@ -87,6 +87,7 @@ class Scheduler:
         self.queue = queue or SchedulingQueue()
         self.framework = Framework(default_plugins(spread_selector=self._default_spread_selector), rng=rng)
         self.bind_workers = bind_workers
+        self.elector = elector  # None: always schedule (a single scheduler)
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -173,6 +174,8 @@ class Scheduler:
 
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=self.bind_workers, thread_name_prefix="scheduler-bind")
+        if self.elector is not None:
+            self.elector.start()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
         self._thread.start()
 
@@ -183,12 +186,20 @@ class Scheduler:
             self._thread.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=False)
+        if self.elector is not None:
+            self.elector.stop()  # after the last bind: hands the Lease over
+
+    @property
+    def leading(self) -> bool:
+        return self.elector is None or self.elector.leading.is_set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            qp = self.queue.pop()
+            if self.elector is not None and not self.elector.leading.wait(0.2):
+                continue  # a standby: informers keep the cache and queue warm
+            qp = self.queue.pop(timeout=0.5)
             if qp is None:
-                return
+                continue
             try:
                 self.schedule_one(qp)
             except Exception:  # noqa: BLE001 - one bad pod must not stop the scheduler
@@ -335,11 +346,28 @@ class Scheduler:
                 pass
 
 
-def build(client, manager, **kw) -> Scheduler:  # type: ignore[no-untyped-def]
-    """A scheduler on the controller manager's shared informers, recording events
-    through its sink. Call before manager.start(): informers are asked for here."""
-    from minikctl.controllers.events import EventRecorder
+def default_identity() -> str:
+    """This daemon's name in the leader election: the host and its state directory,
+    stable across restarts and distinct for two daemons of one machine."""
+    import hashlib
+    import os
+    import socket
 
+    path = os.environ.get("MINIKCTL_HOME") or os.path.join(os.path.expanduser("~"), ".minikctl")
+    digest = hashlib.sha1(os.path.abspath(path).encode()).hexdigest()[:8]
+    return f"{socket.gethostname().split('.')[0]}_{digest}"
+
+
+def build(client, manager, *, identity: str | None = None, leader_election: bool = True,  # type: ignore[no-untyped-def]
+          **kw) -> Scheduler:
+    """A scheduler on the controller manager's shared informers, recording events
+    through its sink, elected through the kube-system/kube-scheduler Lease. Call before
+    manager.start(): informers are asked for here."""
+    from minikctl.controllers.events import EventRecorder
+    from minikctl.scheduler.leader import LeaderElector
+
+    if leader_election and "elector" not in kw:
+        kw["elector"] = LeaderElector(client, identity or default_identity())
     return Scheduler(client, manager.informer("Pod"), manager.informer("Node"),
                      namespaces=manager.informer("Namespace"), services=manager.informer("Service"),
                      replicasets=manager.informer("ReplicaSet"),

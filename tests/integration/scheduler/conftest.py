@@ -64,6 +64,7 @@ class Terminator(threading.Thread):
 
 class Cluster:
     def __init__(self, path: str) -> None:
+        self.path = path
         self.client = LocalClient.open(path=path)
         self.manager = manager_mod.build(self.client)
         # Short backoffs keep the tests quick; the logic is the same.

@@ -220,3 +220,35 @@ def test_a_preemptor_waits_for_its_terminating_victim_instead_of_evicting_more(c
     assert "0/1 nodes are available: 1 Insufficient cpu." in messages
     assert ("0/1 nodes are available: 1 Insufficient cpu. "
             "preemption: not eligible due to a terminating pod on the nominated node..") in messages
+
+
+def test_two_schedulers_on_one_store_only_the_leader_binds(cluster):
+    from minikctl.client.local import LocalClient
+    from minikctl.controllers import manager as manager_mod
+    from minikctl.scheduler import scheduler as scheduling
+    from minikctl.scheduler.leader import LeaderElector
+    from minikctl.scheduler.queue import SchedulingQueue
+
+    # A second daemon's scheduler on the same store: a standby while the first leads.
+    client = LocalClient.open(path=cluster.path)
+    manager = manager_mod.ControllerManager(client, resync_period=None)
+    elector = LeaderElector(client, "standby", lease_duration=1, renew_deadline=1, retry_period=0.2)
+    standby = scheduling.build(client, manager, elector=elector,
+                               queue=SchedulingQueue(initial_backoff=0.2, max_backoff=1.0))
+    manager.start()
+    standby.start()
+    try:
+        cluster.add_node(node("n1", cpu="4"))
+        for i in range(4):
+            cluster.create(pod(f"p{i}", cpu="500m"))
+        wait_for("4 bound", lambda: all(cluster.placement().values()) and len(cluster.placement()) == 4)
+        wait_for("the leader's count", lambda: cluster.scheduler.bound == 4)  # counted just after the write
+        assert standby.bound == 0 and not standby.leading
+        cluster.scheduler.stop()  # the leader's daemon stops: it releases the Lease
+        assert wait_for("the standby leads", lambda: standby.leading, timeout=10)
+        cluster.create(pod("later", cpu="500m"))
+        assert wait_for("later bound", lambda: cluster.node_of("later")) == "n1"
+        wait_for("the standby's count", lambda: standby.bound == 1)
+    finally:
+        standby.stop()
+        manager.stop()
