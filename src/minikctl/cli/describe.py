@@ -75,7 +75,9 @@ class DescribeOptions:
         md = obj["metadata"]
         selector = f"involvedObject.name={md['name']},involvedObject.kind={obj.get('kind')}"
         items, _ = client.list(kinds.by_kind("Event"), md.get("namespace") or "default", field_selector=selector)
-        return [e for e in items if (e.get("involvedObject") or {}).get("uid") in (None, "", md.get("uid"))]
+        # As kubectl: a Node's events carry its uid (controllers) or its name (the kubelet).
+        uids = (None, "", md.get("uid")) + ((md["name"],) if obj.get("kind") == "Node" else ())
+        return [e for e in items if (e.get("involvedObject") or {}).get("uid") in uids]
 
     def _related(self, client, obj: dict) -> dict:  # type: ignore[no-untyped-def]
         """Objects a describer mentions: a Deployment's ReplicaSets, a controller's pods."""

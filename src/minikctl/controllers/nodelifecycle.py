@@ -106,6 +106,7 @@ class NodeLifecycleController(Controller):
         health = self.health.get(name)
         if health is None:
             self.health[name] = Health(probe=now, lease_renew=renew, heartbeat=heartbeat)
+            self._event(node, "Normal", "RegisteredNode", f"Node {name} event: Registered Node {name} in Controller")
             return 0.0
         if renew != health.lease_renew or heartbeat != health.heartbeat:
             health.probe, health.lease_renew, health.heartbeat = now, renew, heartbeat

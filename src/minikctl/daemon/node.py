@@ -234,7 +234,27 @@ class NodeAgent:
             log.info("node %s is back (pod CIDR %s)", self.name, self.pod_cidr)
         self._reported = time.monotonic()
         self.renew()
+        self.event("Starting", "Starting kubelet.")
+        self.event("NodeReady", f"Node {self.name} status is now: NodeReady")
         return node
+
+    def event(self, reason: str, message: str) -> None:
+        """A Normal event on the Node from the kubelet, as `describe node` lists them
+        (best effort: an event never stops a node)."""
+        now = meta.now_rfc3339()
+        try:
+            self.client.create({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": f"{self.name}.{time.time_ns():x}", "namespace": "default"},
+                # The kubelet names its node by name, uid included (kubectl looks for both).
+                "involvedObject": {"kind": "Node", "name": self.name, "uid": self.name, "apiVersion": "v1"},
+                "reason": reason, "message": message, "type": "Normal", "count": 1,
+                "firstTimestamp": now, "lastTimestamp": now,
+                "source": {"component": "kubelet", "host": self.name}, "reportingComponent": "kubelet",
+                "reportingInstance": self.name,
+            })
+        except Exception as exc:  # noqa: BLE001
+            log.debug("could not record node event %s: %s", reason, exc)
 
     def _post_status(self, node: dict, status: dict) -> dict:
         status = copy.deepcopy(status)
@@ -258,6 +278,7 @@ class NodeAgent:
         self._reported = time.monotonic()
         if ready.get("status") != "True":
             log.info("node %s: posted Ready status again", self.name)
+            self.event("NodeReady", f"Node {self.name} status is now: NodeReady")
 
     def renew(self) -> None:
         kind = kinds.by_kind("Lease")
