@@ -50,10 +50,6 @@ class Cache:
             if info is not None and not info.pods:
                 del self._nodes[name]
 
-    def node(self, name: str) -> NodeInfo | None:
-        with self.lock:
-            return self._nodes.get(name) if name in self._has_node else None
-
     # -- pods -----------------------------------------------------------------------------
 
     def set_pod(self, pod: dict) -> None:
@@ -108,10 +104,6 @@ class Cache:
     def is_assumed(self, key: str) -> bool:
         with self.lock:
             return key in self.assumed
-
-    def pod_count(self) -> int:
-        with self.lock:
-            return len(self._pod_node)
 
     # -- snapshots --------------------------------------------------------------------------
 

@@ -36,10 +36,6 @@ class Status:
     reasons: tuple[str, ...] = ()
     plugin: str = ""
 
-    @property
-    def rejected(self) -> bool:
-        return self.code in (UNSCHEDULABLE, UNRESOLVABLE)
-
 
 def unschedulable(*reasons: str) -> Status:
     return Status(UNSCHEDULABLE, reasons)

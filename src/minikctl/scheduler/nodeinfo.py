@@ -185,8 +185,5 @@ class NodeInfo:
         twin.used_ports = Counter(self.used_ports)
         return twin
 
-    def pods_with_affinity(self) -> list[PodInfo]:
-        return [p for p in self.pods.values() if p.has_affinity]
-
     def pods_with_required_anti_affinity(self) -> list[PodInfo]:
         return [p for p in self.pods.values() if p.required_anti_affinity]
