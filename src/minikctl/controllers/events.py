@@ -10,7 +10,8 @@ Repeats are folded as client-go's EventCorrelator folds them: the same event (ob
 source, type, reason, message) again bumps `count` and `lastTimestamp` of the first
 one instead of creating another; and once an object has had 10 events of one reason
 with different messages within 10 minutes, the next ones become a single
-"(combined from similar events): ..." event that counts up.
+"(combined from similar events): ..." event that counts up. A source may record 25
+events of one reason about one object, then one every 5 minutes (the spam filter).
 """
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def write(client, event: dict) -> None:  # type: ignore[no-untyped-def]
 MAX_LRU = 4096
 AGGREGATE_MAX_EVENTS = 10
 AGGREGATE_INTERVAL = 600.0
+# client-go's spam filter: per object and reason, a burst of 25, then one every 5 minutes.
+SPAM_BURST = 25
+SPAM_REFILL_PER_SECOND = 1 / 300
 COMBINED = "(combined from similar events): "
 
 
@@ -114,6 +118,19 @@ class EventCorrelator:
         self._clock = clock
         self._aggregates: collections.OrderedDict[tuple, tuple[set[str], float]] = collections.OrderedDict()
         self._written: collections.OrderedDict[tuple, tuple[str, str]] = collections.OrderedDict()
+        self._buckets: collections.OrderedDict[tuple, tuple[float, float]] = collections.OrderedDict()
+
+    def allowed(self, event: dict) -> bool:
+        """EventSourceObjectSpamFilter: a token bucket per source, object, type and reason;
+        an event without a token is dropped (a flood must not flood the store)."""
+        key, now = _object_key(event), self._clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (float(SPAM_BURST), now))
+            tokens = min(float(SPAM_BURST), tokens + (now - last) * SPAM_REFILL_PER_SECOND)
+            ok = tokens >= 1.0
+            self._buckets[key] = (tokens - 1.0 if ok else tokens, now)
+            _trim(self._buckets)
+        return ok
 
     def correlate(self, event: dict) -> tuple[dict, tuple]:
         """The event to record (maybe the combined one) and its dedupe key."""
@@ -135,6 +152,10 @@ class EventCorrelator:
         from minikctl.api import kinds
 
         event, key = self.correlate(event)
+        if not self.allowed(event):
+            log.debug("event %s on %s dropped by the spam filter", event.get("reason"),
+                      (event.get("involvedObject") or {}).get("name"))
+            return
         with self._lock:
             seen = self._written.get(key)
         if seen is not None:

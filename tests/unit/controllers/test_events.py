@@ -98,3 +98,28 @@ def test_events_expire_an_hour_after_they_last_happened(tmp_path):
         assert events(client) == []
     finally:
         client.close()
+
+
+def test_spam_filter_lets_a_burst_of_25_through_then_one_per_five_minutes(tmp_path):
+    client = LocalClient.open(path=str(tmp_path))
+    try:
+        clock = FakeClock()
+        correlator = ev.EventCorrelator(clock=clock.monotonic)
+        job = client.create(new_job(name="flood"))
+        recorder = ev.EventRecorder(client, "job-controller", clock=clock)
+
+        def record() -> None:
+            # The recorder builds the event; this correlator (with the fake clock) writes it.
+            recorder.sink = lambda event: correlator.write(client, event)
+            recorder.event(job, ev.WARNING, "FailedCreate", "Error creating: quota exceeded")
+
+        for _ in range(40):
+            record()
+        [event] = events(client)
+        assert event["count"] == 25
+        clock.advance(300)
+        record()
+        record()
+        assert events(client)[0]["count"] == 26
+    finally:
+        client.close()
