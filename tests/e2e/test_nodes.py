@@ -177,6 +177,25 @@ def test_a_joined_node_dies_and_its_replicaset_pods_are_recreated_on_the_other_n
     wait_for(lambda: not (get_json("node", "worker-2")["spec"].get("taints")), timeout=20, what="taints removed")
 
 
+def test_deleting_a_dead_node_deletes_its_pods(cluster):
+    cluster.start("--node-monitor-grace-period", "2s", "--default-unreachable-toleration-seconds", "2")
+    agent = cluster.join("worker-2", "--node-lease-duration-seconds", "2")
+    assert run_cli("cordon", "node-1").returncode == 0
+    apply(replicaset("web", 2))
+    first = wait_for(lambda: (lambda ps: ps if len(ps) == 2 else None)([p for p in pods("app=web") if running(p)]),
+                     timeout=30, what="2 web pods running on worker-2")
+    assert run_cli("uncordon", "node-1").returncode == 0
+    os.kill(agent["pid"], signal.SIGKILL)
+    wait_for(lambda: len([p for p in pods("app=web") if running(p) and p["spec"]["nodeName"] == "node-1"]) == 2,
+             timeout=30, what="2 web pods running on node-1")
+    old = {p["metadata"]["uid"] for p in first}
+    assert len([p for p in pods("app=web") if p["metadata"]["uid"] in old]) == 2  # Terminating for ever...
+    assert run_cli("delete", "node", "worker-2").stdout == 'node "worker-2" deleted\n'
+    wait_for(lambda: not [p for p in pods("app=web") if p["metadata"]["uid"] in old], timeout=30,
+             what="the pod GC to delete the dead node's pods")  # ... until the node is deleted
+    assert len([p for p in pods("app=web") if running(p)]) == 2
+
+
 def test_node_names_and_pod_ranges_are_never_shared(cluster):
     cluster.start()
     taken = get_json("node", "node-1")["spec"]["podCIDR"]

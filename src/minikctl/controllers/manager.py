@@ -158,8 +158,10 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
 
 def _add_node_controllers(manager: ControllerManager, client, *, clock, recorder,  # type: ignore[no-untyped-def]
                           settings: dict) -> None:
-    """Node lifecycle (Ready=Unknown and taints for silent nodes) and taint eviction."""
+    """Node lifecycle (Ready=Unknown and taints for silent nodes), taint eviction, and the
+    pod GC of pods whose node is gone."""
     from minikctl.controllers.nodelifecycle import NodeLifecycleController
+    from minikctl.controllers.podgc import PodGCController
     from minikctl.controllers.tainteviction import TaintEvictionController
 
     grace = float(settings.get("grace_period", 40.0))
@@ -168,6 +170,8 @@ def _add_node_controllers(manager: ControllerManager, client, *, clock, recorder
                                         monitor_period=float(settings.get("monitor_period", min(5.0, grace / 4)))))
     events = recorder or EventRecorder(client, "taint-eviction-controller", clock=clock, sink=manager.events)
     manager.add(TaintEvictionController(client, manager, clock=clock, recorder=events))
+    manager.add(PodGCController(client, manager, clock=clock,
+                                quarantine=float(settings.get("podgc_quarantine", min(40.0, grace)))))
 
 
 def _add_apps_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]

@@ -175,3 +175,40 @@ def test_a_node_first_seen_gets_a_full_grace_period(client, clock):
     assert condition(sync_node(manager, "n2"), "Ready")["status"] == "True"
     clock.advance(2)
     assert condition(sync_node(manager, "n2"), "Ready")["status"] == "Unknown"
+
+
+def test_pods_of_a_node_that_is_gone_are_deleted_after_the_quarantine(setup, client, clock):
+    manager, agent, _ = setup
+    gc = manager.controller("pod-garbage-collector")
+    for name, node in (("orphan", "ghost"), ("kept", "n1")):
+        client.create(new_pod(name, {"app": "x"}))
+        client.bind("default", name, node)
+
+    def sync_all() -> set[str]:
+        pump(manager)
+        for name in ("orphan", "kept"):
+            gc.sync(f"default/{name}")
+        pump(manager)
+        return {p["metadata"]["name"] for p in client.list(POD, "default")[0]}
+
+    assert sync_all() == {"orphan", "kept"}
+    clock.advance(39)
+    assert sync_all() == {"orphan", "kept"}
+    clock.advance(2)
+    assert sync_all() == {"kept"}  # deleted at once: no kubelet would ever finish it
+
+
+def test_a_node_back_before_the_quarantine_keeps_its_pods(setup, client, clock):
+    manager, agent, _ = setup
+    gc = manager.controller("pod-garbage-collector")
+    client.create(new_pod("p", {"app": "x"}))
+    client.bind("default", "p", "n1")
+    client.delete(NODE, "", "n1")
+    pump(manager)
+    gc.sync("default/p")
+    clock.advance(20)
+    agent.register()  # the kubelet registers its node again
+    pump(manager)
+    clock.advance(30)
+    gc.sync("default/p")
+    assert client.get(POD, "default", "p")
