@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
         for agent in agents:
             typer.echo(f"  joined:   {agent['node']} (pid {agent['pid']}, pod CIDR {agent.get('pod_cidr', '')})")
 
-    app.add_typer(daemon_app, name="daemon")
+    app.add_typer(daemon_app, name="daemon", help=HELP)  # here too: main.py keeps the examples' layout
 
 
 def _check_names(home: str, opts: DaemonOptions) -> None:

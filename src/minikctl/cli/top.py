@@ -215,6 +215,13 @@ def sort_containers(containers: dict[str, tuple[int, int]], sort_by: str) -> lis
     return sorted(items)
 
 
+def kept_layout(text: str) -> str:
+    """Subcommands' help is not seen by main.py's layout keeper: keep the examples as written."""
+    from minikctl.cli import main
+
+    return main._keep_layout(text) or text
+
+
 class _TopGroup(TyperGroup):
     """`top pods`/`top po` are `top pod`, `top nodes`/`top no` are `top node` (kubectl's
     aliases), resolved without extra commands."""
@@ -227,7 +234,7 @@ class _TopGroup(TyperGroup):
 def register(app: typer.Typer) -> None:
     top = typer.Typer(help=TOP_HELP, no_args_is_help=True, rich_markup_mode=None, cls=_TopGroup)
 
-    @top.command("pod", cls=goflags.GoFlagsCommand, help=HELP + "\nAliases:\n  pod, pods, po\n" + EXAMPLES)
+    @top.command("pod", cls=goflags.GoFlagsCommand, help=kept_layout(HELP + "\nAliases:\n  pod, pods, po\n" + EXAMPLES))
     def pod(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="[NAME | -l label]")] = None,
         namespace: options.Namespace = None,

@@ -140,7 +140,10 @@ def measure_nodes(nodes: list[dict], pods: list[dict]) -> list[NodeUsage]:
 
 def register_command(top_app: Any, goflags: Any) -> None:
     """`top node` (aliases node, nodes, no) on the `top` group of cli/top.py."""
-    @top_app.command("node", cls=goflags.GoFlagsCommand, help=HELP + "\nAliases:\n  node, nodes, no\n" + EXAMPLES)
+    from minikctl.cli.top import kept_layout
+
+    @top_app.command("node", cls=goflags.GoFlagsCommand,
+                     help=kept_layout(HELP + "\nAliases:\n  node, nodes, no\n" + EXAMPLES))
     def node(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="[NAME | -l label]")] = None,
         selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Selector (label query) to filter on, supports '=', '==', '!=', 'in', 'notin'.(e.g. -l key1=value1,key2=value2).")] = None,
