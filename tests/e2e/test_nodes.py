@@ -142,6 +142,32 @@ def assert_same_as_kubectl(home: str, *args: str) -> None:
     assert ageless(ours.stdout) == ageless(theirs.stdout)
 
 
+def test_after_a_crash_each_node_adopts_its_own_pods_and_no_other(cluster, minikctl_home):
+    cluster.start("--nodes", "2")
+    for name in ("node-1", "node-1-m02"):
+        apply(pod(f"on-{name}", name))
+    wait_for(lambda: len([p for p in pods() if running(p)]) == 2, timeout=30, what="2 running pods")
+    pids = {}
+    for path in glob.glob(os.path.join(str(minikctl_home), "pods", "*", "c", "state.json")):
+        with open(path) as f:
+            pids[path] = json.load(f)["pid"]
+    assert len(pids) == 2
+    with open(os.path.join(str(minikctl_home), "daemon.json")) as f:
+        os.kill(json.load(f)["pid"], signal.SIGKILL)
+    wait_for(lambda: run_cli("daemon", "status").returncode == 3, timeout=20, what="the daemon gone")
+    cluster.start("--nodes", "2")
+    wait_for(lambda: all(running(p) and p["status"]["containerStatuses"][0].get("ready") for p in pods())
+             and len(pods()) == 2, timeout=30, what="both pods adopted")
+    for p in pods():
+        assert p["status"]["containerStatuses"][0]["restartCount"] == 0, p["metadata"]["name"]
+    for path, pid in pids.items():
+        with open(path) as f:
+            assert json.load(f)["pid"] == pid  # the same processes: adopted, not restarted
+        os.kill(pid, 0)
+    log = open(os.path.join(str(minikctl_home), "daemon.log")).read()
+    assert log.count("adopted pod default/on-node-1:") == 1 and log.count("adopted pod default/on-node-1-m02:") == 1
+
+
 def test_a_joined_node_dies_and_its_replicaset_pods_are_recreated_on_the_other_node(cluster):
     cluster.start("--node-monitor-grace-period", "2s", "--default-unreachable-toleration-seconds", "2")
     agent = cluster.join("worker-2", "--node-lease-duration-seconds", "2")
