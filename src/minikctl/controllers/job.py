@@ -315,6 +315,8 @@ class JobController(Controller):
         if excess:
             self.delete_pods(job, excess)
             return None, len(active) - len(excess)
+        if spec.get("podReplacementPolicy") == "Failed":
+            missing = _wait_for_terminating(missing, [p for p in owned if ju.is_terminating(p)])
         if not missing:
             return None, len(active)
         missing, wait = self.after_backoff(job, owned, missing, now)
@@ -397,6 +399,17 @@ class _Counts:
     fail_job: pfp.Verdict | None  # a FailJob verdict of the pod failure policy
     index_failures: dict[int, int]  # backoffLimitPerIndex: failures per index so far
     failed_indexes: set[int]  # backoffLimitPerIndex: indexes failed for good
+
+
+def _wait_for_terminating(missing: list, terminating: list[dict]) -> list:
+    """podReplacementPolicy Failed: a pod being deleted is replaced only once it is gone
+    (or Failed), so old and new never run side by side."""
+    if not terminating:
+        return missing
+    if missing and missing[0] is None:  # NonIndexed: fewer new pods
+        return missing[:max(0, len(missing) - len(terminating))]
+    held = {ju.completion_index(p) for p in terminating}
+    return [index for index in missing if index not in held]
 
 
 def _slow_start(items: list, create) -> tuple[int, Exception | None]:  # type: ignore[no-untyped-def]

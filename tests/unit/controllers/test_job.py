@@ -333,3 +333,19 @@ def test_max_failed_indexes_exceeded(batch):
     job = sync(c, "maxf")
     failed = cond(job, "Failed")
     assert failed["message"] == "Job has exceeded the specified maximal number of failed indexes"
+
+
+@pytest.mark.parametrize("policy, replaced_at_once", [("TerminatingOrFailed", True), ("Failed", False)])
+def test_pod_replacement_policy(batch, policy, replaced_at_once):
+    c = batch
+    c.client.create(new_job(name="rep", podReplacementPolicy=policy, backoffLimit=3))
+    job = sync(c, "rep")
+    [pod] = running(c, job)
+    c.set_pod(pod["metadata"]["name"])  # bound and running: its deletion is graceful
+    c.client.delete(POD, "default", pod["metadata"]["name"])
+    job = sync(c, "rep")
+    assert job["status"]["terminating"] == 1
+    assert (len(running(c, job)) == 1) is replaced_at_once
+    c.finish_deletions()
+    job = sync(c, "rep")
+    assert len(running(c, job)) == 1 and job["status"]["failed"] == 1
