@@ -58,3 +58,23 @@ def test_create_job_bad_input(minikctl_home):
         out = run_cli(*args)
         assert (out.returncode, out.stdout, out.stderr) == (1, "", message), args
     assert run_cli("get", "jobs").stdout == ""
+
+
+def test_create_cronjob(minikctl_home):
+    out = run_cli("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "--", "sh", "-c", "date")
+    assert (out.returncode, out.stdout) == (0, "cronjob.batch/tick created\n"), out.stderr
+    cj = json.loads(run_cli("get", "cronjob", "tick", "-o", "json").stdout)
+    assert cj["spec"]["schedule"] == "*/5 * * * *" and cj["spec"]["jobTemplate"]["metadata"]["name"] == "tick"
+    pod_spec = cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod_spec["restartPolicy"] == "OnFailure"
+    assert pod_spec["containers"][0]["name"] == "tick" and pod_spec["containers"][0]["command"] == ["sh", "-c", "date"]
+    for args, message in [
+        (("create", "cronjob", "x", "--schedule=* * * * *"), "error: --image must be specified\n"),
+        (("create", "cronjob", "x", "--image=busybox"), "error: --schedule must be specified\n"),
+    ]:
+        out = run_cli(*args)
+        assert (out.returncode, out.stderr) == (1, message)
+    bad = run_cli("create", "cronjob", "x", "--image=busybox", "--schedule=*/5 * * *")
+    assert bad.returncode == 1
+    assert 'spec.schedule: Invalid value: "*/5 * * *": expected exactly 5 fields, found 4: [*/5 * * *]' in bad.stderr
+    assert run_cli("get", "cronjob", "x").returncode == 1

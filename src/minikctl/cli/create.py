@@ -86,4 +86,7 @@ def register(app: typer.Typer) -> None:
 
     create_app.command("ns", hidden=True)(namespace)
     create_job.register(create_app)
+    from minikctl.cli import create_cronjob
+
+    create_cronjob.register(create_app)
     app.add_typer(create_app, name="create")
