@@ -8,14 +8,12 @@ the low-water mark. Half-close is forwarded (EOF becomes write_eof on the peer);
 both directions have ended the pair is closed (close() sends the last FIN, so the second
 direction costs no shutdown call), and a reset on either side aborts the other.
 
-Measured (bench/proxy.py; profile notes in bench/results/proxy-*.md): per proxied
-connection the kernel's loopback work (connect, write, shutdown, close) is about four
-fifths of the proxy's CPU, so what is left to save is Python per chunk and per
-connection: no get_extra_info("socket") (each builds a socket object with a getsockname
-call), no setsockopt(TCP_NODELAY) (uvloop and asyncio set it on every TCP transport
-already), the loop passed in rather than looked up (get_running_loop calls getpid). A
-relay with os.splice between the sockets was tried: zero-copy does not pay for chunks
-this small (same CPU per request as this one); a thread per direction costs twice as much.
+Used by `minikctl port-forward` (forward.py), where a connection at a time is the load.
+The service proxy relays TCP with tcprelay.py instead: measured with bench/proxy.py
+--experiments, an epoll loop of its own costs about a third less CPU per new connection
+than these transports (two per connection, each asking the kernel for its socket and
+peer names, plus a task, a future and a timer for the connect), and the same per request
+on a kept-alive one.
 """
 from __future__ import annotations
 
