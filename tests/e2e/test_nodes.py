@@ -324,6 +324,28 @@ def test_drain_leaves_daemonset_pods_to_ignore_daemonsets_and_gives_up_at_its_ti
     assert get_json("pod", "stubborn")["metadata"].get("deletionTimestamp")
 
 
+def test_a_simulated_small_node_rejects_pinned_pods_that_do_not_fit(cluster):
+    cluster.start("--node-capacity", "cpu=1,memory=1Gi,pods=2")
+    node = get_json("node", "node-1")
+    assert {k: node["status"]["allocatable"][k] for k in ("cpu", "memory", "pods")} == {
+        "cpu": "1", "memory": "1Gi", "pods": "2"}
+    big = pod("big", "node-1")
+    big["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1500m"}}
+    apply(big)
+    rejected = wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Failed" else None)(get_json("pod", "big")),
+                        timeout=20, what="big rejected")
+    assert (rejected["status"]["reason"], rejected["status"]["message"]) == (
+        "OutOfcpu", "Pod was rejected: Node didn't have enough resource: cpu, requested: 1500, used: 0, capacity: 1000")
+    assert run_cli("get", "pod", "big").stdout.splitlines()[1].split()[2] == "OutOfcpu"
+    for name in ("a", "b"):
+        apply(pod(name, "node-1"))
+    wait_for(lambda: running(get_json("pod", "a")) and running(get_json("pod", "b")), timeout=20, what="a, b running")
+    apply(pod("c", "node-1"))
+    wait_for(lambda: get_json("pod", "c")["status"].get("phase") == "Failed", timeout=20, what="c rejected")
+    assert get_json("pod", "c")["status"]["reason"] == "OutOfpods"
+    assert [running(get_json("pod", n)) for n in ("a", "b")] == [True, True]
+
+
 def test_a_memory_hog_is_oom_killed(cluster):
     from minikctl.runtime.limits import Limits
 

@@ -58,7 +58,8 @@ class Kubelet:
         self._images = images
         settings = sync.Settings(node_name=node_name, host_ip=host_ip, min_grace=min_grace,
                                  pvc_root=os.path.join(home, "volumes"),
-                                 node_allocatable=_allocatable_for_env(allocatable) or node_allocatable())
+                                 node_allocatable=_allocatable_for_env(allocatable) or node_allocatable(),
+                                 allocatable=dict(allocatable or {}))
         self.syncer = sync.Syncer(
             client=client, runtime=runtime, queue=self.queue, settings=settings,
             get_pod=self._get_pod, node_pods=self.node_pods,

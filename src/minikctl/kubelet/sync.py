@@ -51,6 +51,7 @@ class Settings:
     hard_delete_grace: float = 1.0  # a pod removed from the store without grace
     pvc_root: str = ""
     node_allocatable: dict[str, str] = field(default_factory=dict)
+    allocatable: dict[str, str] = field(default_factory=dict)  # the Node's, for admission (empty: admit all)
 
 
 class Syncer:
@@ -67,6 +68,7 @@ class Syncer:
         self._image_failures: dict[str, tuple[float, str, str]] = {}  # key -> (when, message, reason)
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
+        self._admission = threading.Lock()  # pods are admitted one at a time, as the kubelet does
         self.starting_allowed = True  # off once the node is shutting its pods down
 
     # -- entry point -----------------------------------------------------------------
@@ -83,7 +85,10 @@ class Syncer:
         if rec is None:
             if (pod.get("status") or {}).get("phase") in status.TERMINAL:
                 return  # finished before this kubelet started: never run it again
-            rec = self._admit(pod)
+            with self._admission:
+                if not pod["metadata"].get("deletionTimestamp") and self._rejected(pod):
+                    return
+                rec = self._admit(pod)
         rec.last_pod = pod
         if pod["metadata"].get("deletionTimestamp"):
             self._deleting(pod, rec)
@@ -94,6 +99,27 @@ class Syncer:
         self.write_status(pod, rec)
         if delays:
             self.queue.add_after(key, min(delays))
+
+    def _rejected(self, pod: dict) -> bool:
+        """Resource admission (kubelet/admission.py): reject, in the pod's status, one
+        that does not fit what this node has left."""
+        from minikctl.kubelet import admission
+
+        with self._lock:
+            running = {r.uid for r in self.records.values() if not r.terminal}
+        admitted = [p for p in self.node_pods() if p["metadata"].get("uid") in running]
+        problem = admission.reject_reason(pod, admitted, self.settings.allocatable)
+        if problem is None:
+            return False
+        reason, message = problem
+        new = {**pod, "status": {**(pod.get("status") or {}), "phase": "Failed", "reason": reason,
+                                 "message": f"Pod was rejected: {message}"}}
+        try:
+            self.client.update_status(new)
+        except errors.NotFound:
+            return True
+        self.events.pod(pod, "Warning", reason, message)
+        return True
 
     def _admit(self, pod: dict) -> PodRecord:
         md = pod["metadata"]
