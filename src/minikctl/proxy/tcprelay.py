@@ -109,6 +109,8 @@ class TcpRelay:
         self._reserve: int | None = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._closed = False  # the thread has closed everything, epoll and wake-up pipe too
+        self._lock = threading.Lock()  # _closed, and the wake-up pipe's life
         self._refused_logged = 0.0
         self._dropped: set[int] = set()  # descriptors closed while handling the current batch
         # One read buffer for the thread: a read is sent on at once, and only what the
@@ -148,11 +150,16 @@ class TcpRelay:
         self._thread = None
 
     def _command(self, fn: Callable[..., None], *args: Any) -> None:
-        self._commands.append((fn, args))
-        try:
-            os.write(self._wake_w, b"x")
-        except BlockingIOError:
-            pass  # the pipe is full of wake-ups already
+        with self._lock:
+            if self._closed:
+                if fn == self._add_listener:
+                    args[0].sock.close()  # too late to serve it: not left open
+                return
+            self._commands.append((fn, args))
+            try:
+                os.write(self._wake_w, b"x")
+            except BlockingIOError:
+                pass  # the pipe is full of wake-ups already
 
     # -- the relay thread ----------------------------------------------------------------------
 
@@ -205,6 +212,7 @@ class TcpRelay:
         self._ep.register(lst.fd, _IN)
 
     def _remove_listener(self, lst: _Listener) -> None:
+        self._dropped.add(lst.fd)
         if self._fds.get(lst.fd) is lst:
             del self._fds[lst.fd]
             self._ep.unregister(lst.fd)
@@ -214,11 +222,17 @@ class TcpRelay:
         self._stopping = True
 
     def _close_everything(self) -> None:
+        with self._lock:
+            self._closed = True
         for obj in list(self._fds.values()):
             if isinstance(obj, _Listener):
                 obj.sock.close()
         for pair in list(self._pairs):
             self._close(pair)
+        for fn, args in self._commands:  # listeners handed over too late
+            if fn == self._add_listener:
+                args[0].sock.close()
+        self._commands.clear()
         self._fds.clear()
         self._ep.close()
         os.close(self._wake_r)
@@ -283,11 +297,11 @@ class TcpRelay:
         """Start a connect to the next candidate, or reset the client when none is left."""
         for host, port in pair.candidates:
             try:
-                sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+                sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                     socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
             except OSError as exc:
                 log.debug("backend socket: %s", exc)
                 break
-            sock.setblocking(False)
             err = sock.connect_ex((host, port))
             if err not in (0, errno.EINPROGRESS):
                 log.debug("backend %s:%d failed: %s", host, port, os.strerror(err))
@@ -447,13 +461,8 @@ class TcpRelay:
         self._dropped.add(side.fd)
         if self._fds.get(side.fd) is side:
             del self._fds[side.fd]
-        if side.mask != -1:
-            try:
-                self._ep.unregister(side.fd)
-            except (OSError, ValueError):
-                pass
-            side.mask = -1
-        side.sock.close()
+        side.mask = -1
+        side.sock.close()  # which takes it out of the epoll set too (no other copy of the descriptor)
 
     def _reset(self, pair: _Pair) -> None:
         """Both sides closed with an RST."""
