@@ -11,9 +11,9 @@ New TCP connections are spliced to a ready endpoint chosen round robin (or by cl
 affinity, table.Balancer); a backend that refuses is skipped for the next one, as the
 userspace proxier did. A connection to a service port with no ready endpoint is reset at
 once (SO_LINGER 0): the listener is kept so the address stays ours, but nothing hangs.
-TCP is relayed by tcprelay.TcpRelay, a thread of its own on epoll (a third less CPU per
-new connection than asyncio transports); this module's asyncio loop follows the API and
-carries UDP.
+TCP is relayed by tcprelay.TcpRelay, a thread of its own on epoll (a quarter to a third
+less CPU per new connection than asyncio transports); this module's asyncio loop follows
+the API and carries UDP.
 UDP datagrams are relayed per client address through a connected socket to the chosen
 endpoint; a session ends after `udp_idle_timeout` seconds without traffic.
 

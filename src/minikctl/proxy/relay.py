@@ -10,8 +10,8 @@ direction costs no shutdown call), and a reset on either side aborts the other.
 
 Used by `minikctl port-forward` (forward.py), where a connection at a time is the load.
 The service proxy relays TCP with tcprelay.py instead: measured with bench/proxy.py
---experiments, an epoll loop of its own costs about a third less CPU per new connection
-than these transports (two per connection, each asking the kernel for its socket and
+--experiments, an epoll loop of its own costs a quarter to a third less CPU per new
+connection than these transports (two per connection, each asking the kernel for its socket and
 peer names, plus a task, a future and a timer for the connect), and the same per request
 on a kept-alive one.
 """

@@ -3,17 +3,18 @@
 Why not asyncio here: per new connection, asyncio (even on uvloop) builds two transports
 (each asking the kernel for its socket and peer names), a future and a task for the
 connect, and a timer for its timeout; measured with bench/proxy.py --experiments, a
-plain epoll loop moves the same bytes for about a third less CPU per new connection,
-and the same per request on a kept-alive one. The asyncio loop keeps the control work
-(following the API, UDP); this thread only accepts, connects and relays. Bytes move with
-recv_into and send: os.splice through a pipe was measured too, at the same CPU (zero-copy
-does not pay for chunks this small) and four more descriptors per connection.
+plain epoll loop moves the same bytes for a quarter to a third less CPU per new
+connection, and the same per request on a kept-alive one. The asyncio loop keeps the
+control work (following the API, UDP); this thread only accepts, connects and relays.
+Bytes move with recv_into and send: os.splice through a pipe was measured too, at the
+same CPU (zero-copy does not pay for chunks this small) and four more descriptors per
+connection.
 
 Per connection: the client is accepted, a backend chosen (table.Balancer, thread-safe),
 and a non-blocking connect started; the client is not read until the backend answers,
 a refused backend is skipped for the next one (as the userspace proxier did), and with
 none left, or past the connection budget, or without a ready endpoint, the client is
-reset (SO_LINGER 0). Then bytes go both ways, recv into send:
+reset (SO_LINGER 0). Then bytes go both ways, recv_into then send:
 
 - backpressure: what the receiver cannot take yet is kept and the sender is not read
   until it has gone (at most one read, 256 KiB, held per direction);
