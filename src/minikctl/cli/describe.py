@@ -75,9 +75,11 @@ class DescribeOptions:
         md = obj["metadata"]
         selector = f"involvedObject.name={md['name']},involvedObject.kind={obj.get('kind')}"
         items, _ = client.list(kinds.by_kind("Event"), md.get("namespace") or "default", field_selector=selector)
-        # As kubectl: a Node's events carry its uid (controllers) or its name (the kubelet).
+        # As kubectl: a Node's events carry its uid (controllers) or its name (the kubelet),
+        # looked up in that order (which decides the order of events of the same second).
         uids = (None, "", md.get("uid")) + ((md["name"],) if obj.get("kind") == "Node" else ())
-        return [e for e in items if (e.get("involvedObject") or {}).get("uid") in uids]
+        found = [e for e in items if (e.get("involvedObject") or {}).get("uid") in uids]
+        return sorted(found, key=lambda e: (e.get("involvedObject") or {}).get("uid") == md["name"])
 
     def _related(self, client, obj: dict) -> dict:  # type: ignore[no-untyped-def]
         """Objects a describer mentions: a Deployment's ReplicaSets, a controller's pods."""
