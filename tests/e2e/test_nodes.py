@@ -10,6 +10,7 @@ import json
 import os
 import random
 import signal
+import time
 
 import pytest
 
@@ -216,6 +217,9 @@ def test_deleting_a_dead_node_deletes_its_pods(cluster):
              timeout=30, what="2 web pods running on node-1")
     old = {p["metadata"]["uid"] for p in first}
     assert len([p for p in pods("app=web") if p["metadata"]["uid"] in old]) == 2  # Terminating for ever...
+    time.sleep(1.1)
+    drained = run_cli("drain", "worker-2", "--skip-wait-for-delete-timeout", "1", "--timeout", "20s")
+    assert (drained.returncode, drained.stdout) == (0, "node/worker-2 cordoned\nnode/worker-2 drained\n"), drained.stderr
     assert run_cli("delete", "node", "worker-2").stdout == 'node "worker-2" deleted\n'
     wait_for(lambda: not [p for p in pods("app=web") if p["metadata"]["uid"] in old], timeout=30,
              what="the pod GC to delete the dead node's pods")  # ... until the node is deleted

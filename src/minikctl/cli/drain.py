@@ -91,6 +91,7 @@ class DrainOptions:
     timeout: str = "0s"
     dry_run: str = "none"
     use_eviction: bool = True  # --disable-eviction: kubectl's delete path and wording
+    skip_wait_seconds: int = 0  # --skip-wait-for-delete-timeout: pods deleted longer ago are not waited for
     timeout_seconds: float = 0.0
 
     def validate(self) -> None:
@@ -153,6 +154,8 @@ class DrainOptions:
         annotations = pod["metadata"].get("annotations") or {}
         if "kubernetes.io/config.mirror" in annotations:
             return  # mirror pods cannot be deleted through the API
+        if self._deleted_long_ago(pod):
+            return  # skipDeletedFilter: on a dead node it would never go
         controller = _controller(pod)
         if controller is not None and controller.get("kind") == "DaemonSet" and not _finished(pod):
             target = out.warnings if self.ignore_daemonsets else out.errors
@@ -219,7 +222,12 @@ class DrainOptions:
                 return
             if self.dry_run == "server":
                 return
-            if self._wait_gone(client, kind, pod, deadline):
+            gone = self._wait_gone(client, kind, pod, deadline)
+            if gone == "skipped":
+                with lock:
+                    print(f'pod "{md["name"]}" has DeletionTimestamp older than {self.skip_wait_seconds} seconds, '
+                          "skipping")
+            elif gone:
                 with lock:
                     print(f"pod/{md['name']} {'evicted' if self.use_eviction else 'deleted'}")
                     sys.stdout.flush()
@@ -235,8 +243,18 @@ class DrainOptions:
             t.join()
         return problems[0] if problems else None
 
-    @staticmethod
-    def _wait_gone(client: Any, kind: Any, pod: dict, deadline: float | None) -> bool:
+    def _deleted_long_ago(self, pod: dict) -> bool:
+        from minikctl.api import meta
+
+        stamp = pod["metadata"].get("deletionTimestamp")
+        if self.skip_wait_seconds <= 0 or not stamp:
+            return False
+        try:
+            return time.time() - meta.parse_time(stamp).timestamp() > self.skip_wait_seconds
+        except ValueError:
+            return False
+
+    def _wait_gone(self, client: Any, kind: Any, pod: dict, deadline: float | None) -> bool | str:
         md = pod["metadata"]
         while True:
             try:
@@ -245,6 +263,8 @@ class DrainOptions:
                 return True
             if now["metadata"].get("uid") != md.get("uid"):
                 return True  # a new pod of the same name (a StatefulSet's): this one is gone
+            if self._deleted_long_ago(now):
+                return "skipped"  # its node will never finish it (shouldSkipPod)
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_SECONDS)
@@ -265,6 +285,7 @@ def register(app: typer.Typer) -> None:
         selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Selector (label query) to filter on")] = None,
         pod_selector: Annotated[Optional[str], typer.Option("--pod-selector", help="Label selector to filter pods on the node")] = None,
         disable_eviction: Annotated[bool, typer.Option("--disable-eviction", help="Force drain to use delete, even if eviction is supported. This will bypass checking PodDisruptionBudgets, use with caution.")] = False,
+        skip_wait_for_delete_timeout: Annotated[int, typer.Option("--skip-wait-for-delete-timeout", help="If pod DeletionTimestamp older than N seconds, skip waiting for the pod.  Seconds must be greater than 0 to skip.")] = 0,
         dry_run: options.DryRun = "none",
     ) -> None:
         from minikctl.cli import state
@@ -274,6 +295,6 @@ def register(app: typer.Typer) -> None:
                   "Use --delete-emptydir-data.", file=sys.stderr)
         opts = DrainOptions(list(args or []), selector, pod_selector, force, ignore_daemonsets,
                             delete_emptydir_data or delete_local_data, grace_period, timeout, dry_run,
-                            use_eviction=not disable_eviction)
+                            use_eviction=not disable_eviction, skip_wait_seconds=skip_wait_for_delete_timeout)
         opts.validate()
         state.exit_code = opts.run()
