@@ -180,7 +180,8 @@ class NodeAgent:
         nodes, _ = self.client.list(kinds.by_kind("Node"))
         mine = next((n for n in nodes if n["metadata"]["name"] == self.name), None)
         others = [(n.get("spec") or {}).get("podCIDR") or "" for n in nodes if n["metadata"]["name"] != self.name]
-        had = ((mine or {}).get("spec") or {}).get("podCIDR") or ""
+        # Registering again (the Node was deleted): keep the range the kubelet hands out.
+        had = ((mine or {}).get("spec") or {}).get("podCIDR") or (self.config.pod_cidr if self._reported else "")
         if had:
             try:
                 net = ipaddress.ip_network(had, strict=False)
