@@ -34,12 +34,13 @@ def test_each_node_gets_its_own_slice_and_keeps_it(client):
 
 
 def test_a_deleted_node_registers_again_with_the_range_its_kubelet_uses(client):
-    a, b = agent(client, "a"), agent(client, "b")
-    a.register()
-    b.register()
+    a, b, c = agent(client, "a"), agent(client, "b"), agent(client, "c")
+    for x in (a, b, c):
+        x.register()
+    client.delete(NODE, "", "a")
     client.delete(NODE, "", "b")
-    b.register()
-    assert client.get(NODE, "", "b")["spec"]["podCIDR"] == "127.90.1.0/24"
+    b.register()  # the first free slice is a's old one now: b keeps its own
+    assert client.get(NODE, "", "b")["spec"]["podCIDR"] == b.pod_cidr == "127.90.1.0/24"
 
 
 def test_status_is_posted_again_once_someone_marked_the_node_not_ready(client):
