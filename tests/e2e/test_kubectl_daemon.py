@@ -396,3 +396,38 @@ def test_attach_streams_the_containers_output_from_now_on(daemon, kubectl, tmp_p
     wrong = kubectl("attach", pod, "-c", "nope", check=False)  # (kubectl's own check, from the pod it read)
     assert (wrong.returncode, wrong.stderr) == (1, f"error: cannot attach to the container: container nope not "
                                                    f"found in pod {pod}\n")
+
+
+def test_port_forward_over_spdy_in_a_websocket(daemon, kubectl, tmp_path):
+    """kubectl port-forward (SPDY/3.1 tunnelled in a WebSocket) to the pod's http.server."""
+    import urllib.request
+
+    apply(kubectl, tmp_path, deployment())
+    kubectl.rollout_status()
+    pod = kubectl.pods()[0]["metadata"]["name"]
+    big = 300_000
+    kubectl("exec", pod, "--", "python3", "-c", f"open('big.bin', 'wb').write(b'z' * {big})")
+    proc = kubectl.popen("port-forward", f"pod/{pod}", ":8080")
+    try:
+        first = read_lines(proc, 1, timeout=15)
+        m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 8080$", first[0].strip()) if first else None
+        assert m, first
+        url = f"http://127.0.0.1:{m.group(1)}"
+        for _ in range(3):  # one connection after another, each its own pair of streams
+            with urllib.request.urlopen(url + "/", timeout=10) as resp:
+                assert resp.status == 200 and b"Directory listing" in resp.read()
+        with urllib.request.urlopen(url + "/big.bin", timeout=20) as resp:
+            assert resp.read() == b"z" * big
+    finally:
+        proc.kill()
+        proc.wait(10)
+    refused = kubectl.popen("port-forward", f"pod/{pod}", ":9")  # nothing listens there
+    try:
+        line = read_lines(refused, 1, timeout=15)
+        port = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 9", line[0].strip()).group(1)
+        with pytest.raises(Exception):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
+    finally:
+        refused.kill()
+        _, err = refused.communicate(timeout=10)
+    assert f"error forwarding port 9 to pod {pod}" in err and "connection refused" in err.lower(), err

@@ -18,7 +18,8 @@ AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscover
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
 _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
-              "binding": ["create"], "exec": ["create", "get"], "attach": ["create", "get"]}
+              "binding": ["create"], "exec": ["create", "get"], "attach": ["create", "get"],
+              "portforward": ["create", "get"]}
 
 
 def aggregated_version(accept: str) -> str | None:
@@ -77,8 +78,9 @@ def _sub_kind(kind: Kind, sub: str) -> dict:
         return {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     if sub == "binding":
         return {"group": "", "version": "v1", "kind": "Binding"}
-    if sub in ("exec", "attach"):
-        return {"group": "", "version": "v1", "kind": "PodExecOptions" if sub == "exec" else "PodAttachOptions"}
+    if sub in ("exec", "attach", "portforward"):
+        options = {"exec": "PodExecOptions", "attach": "PodAttachOptions", "portforward": "PodPortForwardOptions"}
+        return {"group": "", "version": "v1", "kind": options[sub]}
     return {"group": kind.group, "version": kind.version, "kind": kind.kind}
 
 

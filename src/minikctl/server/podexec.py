@@ -57,17 +57,17 @@ def serve(ex: Exchange, t: Target) -> None:
         ws.close()
 
 
-def upgrade(ex: Exchange) -> str:
-    """Answer 101 with the best channel protocol the client offers (BadRequest if the
+def upgrade(ex: Exchange, protocols: tuple[str, ...] = PROTOCOLS) -> str:
+    """Answer 101 with the best of `protocols` the client offers (BadRequest if the
     request is no WebSocket upgrade, or offers none); the connection is the caller's then."""
     if not websocket.is_upgrade(ex.headers):
         asked = ex.headers.get("Upgrade")
         raise errors.BadRequest(f"unable to upgrade connection: minikctl serves this over WebSocket "
-                                f"({PROTOCOLS[0]}), not {asked}" if asked else "Upgrade request required")
+                                f"({protocols[0]}), not {asked}" if asked else "Upgrade request required")
     offered = websocket.offered_protocols(ex.headers)
-    protocol = next((p for p in PROTOCOLS if p in offered), None)
+    protocol = next((p for p in protocols if p in offered), None)
     if protocol is None:
-        raise errors.BadRequest(f"unable to upgrade connection: the client offers none of {', '.join(PROTOCOLS)}")
+        raise errors.BadRequest(f"unable to upgrade connection: the client offers none of {', '.join(protocols)}")
     h = ex._h
     h.send_response(101, "Switching Protocols")
     h.send_header("Upgrade", "websocket")

@@ -12,7 +12,7 @@ api layer (`ex.api`), never the store.
     DELETE .../pods/x               delete (propagationPolicy, gracePeriodSeconds, preconditions)
     .../x/status                    the status subresource: GET, PUT, PATCH
     .../x/scale, .../x/log          scale.py, logs.py
-    .../pods/x/exec, .../x/attach   podexec.py, podattach.py (WebSocket: kubectl exec, attach)
+    .../pods/x/exec, attach, portforward   podexec.py, podattach.py, portforward.py (WebSocket)
     POST   .../pods/x/binding       the scheduler's binding
 """
 from __future__ import annotations
@@ -49,10 +49,10 @@ def _handler_for(method: str, t: Target):  # type: ignore[no-untyped-def]
         return scale.serve
     if t.subresource == "binding":
         return {"POST": _bind}.get(method)
-    if t.subresource in ("exec", "attach"):
-        from minikctl.server import podattach, podexec
+    if t.subresource in ("exec", "attach", "portforward"):
+        from minikctl.server import podattach, podexec, portforward
 
-        upgraded = podexec.serve if t.subresource == "exec" else podattach.serve
+        upgraded = {"exec": podexec.serve, "attach": podattach.serve, "portforward": portforward.serve}[t.subresource]
         return {"GET": upgraded, "POST": upgraded}.get(method)
     if t.subresource == "status":
         return {"GET": _get, "PUT": _replace, "PATCH": patch.serve}.get(method)
