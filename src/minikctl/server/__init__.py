@@ -18,6 +18,13 @@
     managed.py     field managers and FieldsV1
     scale.py       the autoscaling/v1 scale subresource
     logs.py        pods/log from the kubelet's log files
+    websocket.py   RFC 6455 frames, for the upgraded subresources below
+    podexec.py     pods/exec over WebSocket (v5.channel.k8s.io): kubectl exec
+    podattach.py   pods/attach over WebSocket: kubectl attach (output from now on)
+    spdy.py        SPDY/3.1 frames, as kubectl port-forward tunnels them in a WebSocket
+    portforward.py pods/portforward: streams spliced to podIP:port
+    reviews.py     SelfSubjectReview, SelfSubject(Access|Rules)Review: kubectl auth whoami, can-i
+    metrics.py     metrics.k8s.io/v1beta1 pods and nodes: kubectl top
     table.py       Table and PartialObjectMetadata responses
     fields.py      unknown fields and fieldValidation
     decoding.py    request bodies and media types
