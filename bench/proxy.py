@@ -385,8 +385,11 @@ def main() -> int:
              "proxy: ServiceProxy (uvloop, one thread) in the bench's process. Target: proxy >= 50 % of direct "
              "throughput, p99 + <= 1 ms. The 1-connection rows (one request at a time) give the latency the proxy "
              f"adds without queueing; the {args.connections}-connection rows saturate the 2 cores, where p99 is "
-             "mostly queueing. Proxy CPU: the proxy process's user + system time per request (for the ServiceProxy, "
-             "the bench process's, whose other threads are idle).", ""]
+             "mostly queueing. req/s and p99: medians of the rounds; of direct and p99 added: medians, over the "
+             "rounds, of each proxied run against the direct run of the same round (next to it for the "
+             "ServiceProxy), which the machine's changing load moves least. Proxy CPU: the proxy process's user + "
+             "system time per request (for the ServiceProxy, the bench process's, whose other threads are idle).",
+             ""]
     if args.note:
         lines += [args.note, ""]
     lines += ["| case | path | req/s | of direct | p99 ms | p99 added ms | proxy CPU us/req |",
@@ -400,10 +403,14 @@ def main() -> int:
                 continue
             p = results[(case, path)]
             prps, pp99 = statistics.median(r[0] for r in p), statistics.median(r[1] for r in p)
+            # Against the direct run of the same round (the one next to it for "proxy"):
+            # the machine's load moves both alike, so these medians are the steadier ones.
+            ratio = statistics.median(pr[0] / dr[0] for pr, dr in zip(p, d))
+            added = statistics.median(pr[1] - dr[1] for pr, dr in zip(p, d))
             cpu = statistics.median(r[2] for r in p)
             name = "**proxy**" if path == "proxy" else path
-            lines.append(f"| {case} | {name} | {prps:.0f} | {100 * prps / drps:.0f} % | {pp99:.2f} | "
-                         f"{pp99 - dp99:+.2f} | {cpu:.0f} |")
+            lines.append(f"| {case} | {name} | {prps:.0f} | {100 * ratio:.0f} % | {pp99:.2f} | "
+                         f"{added:+.2f} | {cpu:.0f} |")
     lines += ["", "Runs (in order):", ""]
     for (case, path), runs in results.items():
         lines.append(f"- {case}, {path}: " + ", ".join(f"{r[0]:.0f} req/s p99 {r[1]:.2f} ms" for r in runs))
