@@ -627,7 +627,6 @@ def test_cronjob() -> None:
         "Schedule:                      */5 * * * *",
         "Concurrency Policy:            Allow",
         "Suspend:                       False",
-        "Time Zone:                     <unset>",
         "Successful Job History Limit:  3",
         "Failed Job History Limit:      1",
         "Starting Deadline Seconds:     <unset>",
