@@ -1,5 +1,5 @@
-"""The DefaultTolerationSeconds admission plugin and the toleration matching the taint
-eviction controller and drain share.
+"""The DefaultTolerationSeconds admission plugin, and the one toleration matcher the
+scheduler, the DaemonSet and taint eviction controllers and drain share.
 
 Every new pod that does not already tolerate them gets
 
@@ -35,8 +35,8 @@ def add_default_tolerations(pod: dict, not_ready_seconds: int = DEFAULT_SECONDS,
 
 
 def tolerates(toleration: dict, taint: dict) -> bool:
-    """ToleratesTaint: same effect (or any), same key (or any with Exists), value equal
-    under Equal."""
+    """Toleration.ToleratesTaint: same effect (or any), same key (or any), and under
+    Equal (the default) the same value; an empty key with Exists tolerates every taint."""
     effect = toleration.get("effect") or ""
     if effect and effect != taint.get("effect"):
         return False
@@ -47,9 +47,21 @@ def tolerates(toleration: dict, taint: dict) -> bool:
     if operator == "Exists":
         return True
     if operator == "Equal":
-        return (toleration.get("value") or "") == (taint.get("value") or "") and bool(key)
+        return (toleration.get("value") or "") == (taint.get("value") or "")
     return False
 
 
 def matching(tolerations: list[dict], taint: dict) -> list[dict]:
     return [t for t in tolerations if isinstance(t, dict) and tolerates(t, taint)]
+
+
+def tolerated(taint: dict, tolerations: list) -> bool:
+    return any(isinstance(t, dict) and tolerates(t, taint) for t in tolerations)
+
+
+def first_untolerated(node_taints: list, tolerations: list, effects: tuple[str, ...]) -> dict | None:
+    """The first of a node's taints with one of these effects that nothing tolerates."""
+    for taint in node_taints:
+        if taint.get("effect") in effects and not tolerated(taint, tolerations):
+            return taint
+    return None

@@ -18,9 +18,9 @@ from __future__ import annotations
 import copy
 
 from minikctl.api import meta
+from minikctl.api.nodeaffinity import NAME_FIELD, RequiredAffinity
 from minikctl.api.tolerations import tolerates
 
-NAME_FIELD = "metadata.name"
 NO_SCHEDULE, NO_EXECUTE = "NoSchedule", "NoExecute"
 _DEFAULT_TOLERATIONS = (
     ("node.kubernetes.io/not-ready", NO_EXECUTE),
@@ -85,7 +85,7 @@ def should_run(template_spec: dict, node: dict) -> tuple[bool, bool]:
     spec = with_daemon_tolerations(template_spec)
     if spec.get("nodeName") and spec["nodeName"] != meta.name_of(node):
         return False, False
-    if not matches_node_selector(spec, node) or not matches_required_affinity(spec, node):
+    if not matches_required_affinity(spec, node):
         return False, False
     taints = (node.get("spec") or {}).get("taints") or []
     tolerations = spec.get("tolerations") or []
@@ -96,44 +96,7 @@ def should_run(template_spec: dict, node: dict) -> tuple[bool, bool]:
     return True, True
 
 
-def matches_node_selector(spec: dict, node: dict) -> bool:
-    labels = meta.labels_of(node)
-    return all(labels.get(k) == v for k, v in (spec.get("nodeSelector") or {}).items())
-
-
 def matches_required_affinity(spec: dict, node: dict) -> bool:
-    """Terms are ORed; within a term every expression (labels) and field (metadata.name)
-    must match; a term with neither matches nothing."""
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution"))
-    if required is None:
-        return True
-    for term in required.get("nodeSelectorTerms") or []:
-        expressions, fields = term.get("matchExpressions") or [], term.get("matchFields") or []
-        if not expressions and not fields:
-            continue
-        labels = meta.labels_of(node)
-        if (all(_requirement_matches(r, labels) for r in expressions)
-                and all(_requirement_matches(r, {NAME_FIELD: meta.name_of(node)}) for r in fields)):
-            return True
-    return False
-
-
-def _requirement_matches(req: dict, values: dict) -> bool:
-    key, op, wanted = req.get("key", ""), req.get("operator"), [str(v) for v in req.get("values") or []]
-    present = key in values
-    if op == "In":
-        return present and values[key] in wanted
-    if op == "NotIn":
-        return not present or values[key] not in wanted
-    if op == "Exists":
-        return present
-    if op == "DoesNotExist":
-        return not present
-    if op in ("Gt", "Lt") and present and len(wanted) == 1:
-        try:
-            have, limit = int(values[key]), int(wanted[0])
-        except ValueError:
-            return False
-        return have > limit if op == "Gt" else have < limit
-    return False
+    """nodeSelector and required node affinity (labels, and metadata.name through
+    matchFields), by the matcher the scheduler uses."""
+    return RequiredAffinity(spec).matches(meta.name_of(node), meta.labels_of(node))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from minikctl.scheduler import framework
 from minikctl.scheduler.nodeinfo import NodeInfo, PodInfo
-from minikctl.scheduler.plugins import taints
+from minikctl.api.tolerations import tolerated
 
 REASON = "node(s) were unschedulable"
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
@@ -17,6 +17,6 @@ class NodeUnschedulable:
     def filter(self, state: dict, pod: PodInfo, node: NodeInfo) -> framework.Status | None:
         if not node.unschedulable:
             return None
-        if taints.tolerated(UNSCHEDULABLE_TAINT, (pod.pod.get("spec") or {}).get("tolerations") or []):
+        if tolerated(UNSCHEDULABLE_TAINT, (pod.pod.get("spec") or {}).get("tolerations") or []):
             return None
         return framework.unresolvable(REASON)

@@ -22,8 +22,8 @@ from minikctl.api import selectors
 from minikctl.scheduler import framework
 from minikctl.scheduler.framework import MAX_NODE_SCORE, Snapshot
 from minikctl.scheduler.nodeinfo import NodeInfo, PodInfo
-from minikctl.scheduler.plugins import taints
-from minikctl.scheduler.plugins.nodeaffinity import RequiredAffinity
+from minikctl.api.tolerations import first_untolerated
+from minikctl.api.nodeaffinity import RequiredAffinity
 
 CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints"
 NODE_LABEL_NOT_MATCH = CONSTRAINTS_NOT_MATCH + " (missing required label)"
@@ -73,11 +73,11 @@ def _has_keys(node: NodeInfo, constraints: list[Constraint]) -> bool:
 
 
 def _included(c: Constraint, pod: PodInfo, node: NodeInfo, affinity: RequiredAffinity) -> bool:
-    if c.honor_affinity and not affinity.matches(node):
+    if c.honor_affinity and not affinity.matches(node.name, node.labels):
         return False
     if c.honor_taints:
         tolerations = (pod.pod.get("spec") or {}).get("tolerations") or []
-        if taints.first_untolerated(node.taints, tolerations, ("NoSchedule", "NoExecute")) is not None:
+        if first_untolerated(node.taints, tolerations, ("NoSchedule", "NoExecute")) is not None:
             return False
     return True
 

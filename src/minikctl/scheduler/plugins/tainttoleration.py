@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from minikctl.scheduler import framework
 from minikctl.scheduler.nodeinfo import NodeInfo, PodInfo
-from minikctl.scheduler.plugins import taints
+from minikctl.api.tolerations import first_untolerated, tolerated
 from minikctl.scheduler.plugins.scoring import default_normalize
 
 
@@ -21,7 +21,7 @@ class TaintToleration:
         if not node.taints:
             return None
         tolerations = (pod.pod.get("spec") or {}).get("tolerations") or []
-        taint = taints.first_untolerated(node.taints, tolerations, ("NoSchedule", "NoExecute"))
+        taint = first_untolerated(node.taints, tolerations, ("NoSchedule", "NoExecute"))
         return None if taint is None else framework.unresolvable(reason(taint))
 
     def pre_score(self, state: dict, pod: PodInfo, nodes: list, snapshot: object) -> bool:
@@ -33,7 +33,7 @@ class TaintToleration:
     def score(self, state: dict, pod: PodInfo, node: NodeInfo) -> int:
         tolerations = state[self.name]
         return sum(1 for t in node.taints
-                   if t.get("effect") == "PreferNoSchedule" and not taints.tolerated(t, tolerations))
+                   if t.get("effect") == "PreferNoSchedule" and not tolerated(t, tolerations))
 
     def normalize(self, state: dict, scores: list[int]) -> list[int]:
         return default_normalize(scores, reverse=True)
