@@ -1,6 +1,6 @@
 """End-to-end fixtures: a real background daemon on a temporary MINIKCTL_HOME, and a
 teardown that kills, by pid, every process the test started (the daemon, then every
-pod's process group recorded under pods/), never by name."""
+pod's process group recorded under pods/, and any joined node agent), never by name."""
 from __future__ import annotations
 
 import glob
@@ -28,9 +28,10 @@ def _kill_group(pid: int) -> None:
 def kill_everything(home: str) -> None:
     from minikctl.daemon import process
 
-    state = process.read_state(home)
-    if state:
-        _kill_group(state["pid"])
+    for state_file in [process.STATE_FILE, *process.agent_state_files(home)]:
+        state = process.read_state(home, state_file)
+        if state:
+            _kill_group(state["pid"])
     for path in glob.glob(os.path.join(home, "pods", "*", "*", "state.json")):
         try:
             with open(path) as f:

@@ -371,3 +371,26 @@ def test_a_memory_hog_is_oom_killed(cluster):
                  "      memory:  64Mi\n", "QoS Class:                    Burstable\n"):
         assert line in described, line
     assert f"Limits Enforced By:  {Limits().mode}\n" in described
+
+
+def test_down_stops_joined_agents_and_their_pods_too(cluster):
+    from minikctl.daemon import process
+
+    cluster.start()
+    agent = cluster.join("worker-2")
+    apply(pod("far", node="worker-2"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(running(p) for p in pods()):
+        time.sleep(0.2)
+    far = next(p for p in pods() if p["metadata"]["name"] == "far")
+    assert running(far), far.get("status")
+    state = glob.glob(os.path.join(cluster.home, "pods", "*far*", "*", "state.json"))
+    assert state, "the pod's container left no state record"
+    with open(state[0]) as f:
+        container_pid = int(json.load(f)["pid"])
+
+    out = run_cli("down", timeout=90)
+    assert out.returncode == 0, out.stderr
+    assert f"minikctl node agent worker-2 stopped with its pods (pid {agent['pid']})" in out.stdout
+    assert not process.is_running(agent["pid"], agent["start_ticks"])
+    assert process.start_ticks(container_pid) is None, "the joined node's pod still runs after down"

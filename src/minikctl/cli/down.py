@@ -1,4 +1,4 @@
-"""`minikctl down`: stop every pod gracefully, and the daemon.
+"""`minikctl down`: stop every pod gracefully, and the daemon and any joined node agents.
 
 With a daemon running, it asks the daemon (its kubelet runs each pod's preStop hook
 and grace period). Without one, it stops the recorded processes itself: SIGTERM to
@@ -53,6 +53,11 @@ def register(app: typer.Typer) -> None:
         from minikctl import home
         from minikctl.daemon import process
 
+        # Joined node agents first: their pods stop with them, as the daemon's do.
+        for state_file in process.agent_state_files(home.home()):
+            agent = process.stop(home.home(), all_pods=True, state_file=state_file)
+            if agent is not None:
+                typer.echo(f"minikctl node agent {agent.get('node', state_file)} stopped with its pods (pid {agent['pid']})")
         info = process.stop(home.home(), all_pods=True)
         if info is not None:
             typer.echo(f"every pod stopped; minikctl daemon stopped (pid {info['pid']})")

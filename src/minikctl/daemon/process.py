@@ -60,6 +60,16 @@ def agent_state_file(node: str) -> str:
     return os.path.join("agents", f"{node}.json")
 
 
+def agent_state_files(home: str) -> list[str]:
+    """The records of every node agent that joined this store (agents/*.json)."""
+    folder = os.path.join(home, "agents")
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    except FileNotFoundError:
+        return []
+    return [os.path.join("agents", n) for n in names]
+
+
 def start_background(home: str, args: list[str], timeout: float = 30.0, state_file: str = STATE_FILE,
                      log_file: str = LOG_FILE) -> dict:
     """Start `minikctl daemon ARGS` detached, wait until it is ready, return its record."""
