@@ -85,3 +85,11 @@ def test_drain_of_an_empty_node_without_a_daemon(minikctl_home):
     assert run_cli("apply", "-f", "-", stdin=node("n1")).returncode == 0
     out = run_cli("drain", "n1")
     assert (out.returncode, out.stdout, out.stderr) == (0, "node/n1 cordoned\nnode/n1 drained\n", "")
+
+
+def test_a_cluster_dns_address_off_loopback_is_refused(minikctl_home):
+    out = run_cli("daemon", "start", "--cluster-dns", "10.0.0.10")
+    assert out.returncode == 1
+    assert out.stderr.startswith('error: invalid argument "10.0.0.10" for "--cluster-dns" flag: '
+                                 "the cluster DNS server listens on loopback")
+    assert "Traceback" not in out.stderr

@@ -47,11 +47,14 @@ def daemon(minikctl_home):
     """A running background daemon; yields its home. Everything dies at teardown."""
     home = str(minikctl_home)
     os.makedirs(home, exist_ok=True)
-    # A pod range of its own, so pods of tests running side by side never share IPs.
     import random
 
-    cidr = f"127.{random.randint(20, 250)}.0.0/16"
-    started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr, timeout=60)
+    # A pod range and a cluster DNS address of its own, so daemons of tests running
+    # side by side never share IPs or answer each other's pods' DNS queries.
+    octet = random.randint(20, 250)
+    cidr = f"127.{octet}.0.0/16"
+    started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr,
+                      "--cluster-dns", f"127.{octet}.255.254", timeout=60)
     assert started.returncode == 0, started.stderr
     try:
         yield home, cidr

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 
 import pytest
 
@@ -82,12 +81,6 @@ def claim_file(home: str, claim: str) -> str:
         return f.read()
 
 
-def own_dns(home: str) -> bool:
-    """Whether this daemon serves the cluster DNS (the address is one per machine)."""
-    with open(os.path.join(home, "daemon.log")) as f:
-        return "cluster DNS not started" not in f.read()
-
-
 def ready_time(pod: dict) -> str:
     return next(c["lastTransitionTime"] for c in pod["status"]["conditions"] if c["type"] == "Ready")
 
@@ -116,17 +109,15 @@ def test_statefulset_identity_storage_order_and_rollout(daemon) -> None:
     assert "create Pod web-2 in StatefulSet web successful" in events
     assert cli("get", "sts").split("\n")[1].split()[:2] == ["web", "3/3"]
 
-    # web-0 has its DNS name under the headless Service (unless another daemon on this
-    # machine, another test run's, holds the cluster DNS address: its answers are not ours).
-    if not own_dns(home):
-        warnings.warn("cluster DNS held by another daemon on this machine: DNS name not checked", stacklevel=1)
-    else:
-        cli("apply", "-f", "-", stdin=RESOLVER_POD)
-        wait_for(lambda: get_json("pod", "dns")["status"].get("phase") in ("Succeeded", "Failed"), timeout=TIMEOUT,
-                 what="the resolver pod to finish")
-        logs = run_cli("logs", "dns")
-        assert f"ADDR {live_pods()['web-0']['status']['podIP']}" in logs.stdout, logs
-        cli("delete", "pod", "dns")
+    # web-0 has its DNS name under the headless Service (the fixture's daemon has a
+    # cluster DNS address of its own).
+    assert "cluster DNS not started" not in open(os.path.join(home, "daemon.log")).read()
+    cli("apply", "-f", "-", stdin=RESOLVER_POD)
+    wait_for(lambda: get_json("pod", "dns")["status"].get("phase") in ("Succeeded", "Failed"), timeout=TIMEOUT,
+             what="the resolver pod to finish")
+    logs = run_cli("logs", "dns")
+    assert f"ADDR {live_pods()['web-0']['status']['podIP']}" in logs.stdout, logs
+    cli("delete", "pod", "dns")
 
     # A deleted pod comes back under its name, with its data.
     old_uid = pods["web-1"]["metadata"]["uid"]

@@ -53,6 +53,7 @@ Grace = Annotated[str, typer.Option("--node-monitor-grace-period", help="How lon
 Monitor = Annotated[Optional[str], typer.Option("--node-monitor-period", help="How often node health is checked (default: 5s, or a quarter of the grace period if shorter).")]
 NotReadySeconds = Annotated[int, typer.Option("--default-not-ready-toleration-seconds", help="tolerationSeconds of the not-ready:NoExecute toleration every pod gets.")]
 UnreachableSeconds = Annotated[int, typer.Option("--default-unreachable-toleration-seconds", help="tolerationSeconds of the unreachable:NoExecute toleration every pod gets.")]
+ClusterDns = Annotated[Optional[str], typer.Option("--cluster-dns", help="The loopback address of the cluster DNS server that pods' resolv.conf names (default 127.96.255.254; a second daemon on this machine needs its own).")]
 LeaseSeconds = Annotated[Optional[int], typer.Option("--node-lease-duration-seconds", help="Node lease duration; renewed every quarter of it (default 40, or the grace period if shorter).")]
 DEFAULT_CIDR = "127.16.0.0/16"
 MAX_NODES = 100
@@ -77,6 +78,7 @@ class DaemonOptions:
     not_ready_seconds: int = 300
     unreachable_seconds: int = 300
     lease_seconds: int | None = None
+    cluster_dns: str | None = None
 
     def validate(self) -> dict:
         """The parsed settings; a UsageError in pflag's words for any bad value."""
@@ -119,6 +121,8 @@ class DaemonOptions:
             capacity=nodeconfig.parse_resources("--node-capacity", self.capacity),
             reserved=nodeconfig.parse_resources("--kube-reserved", self.reserved),
             labels=nodeconfig.parse_labels(self.labels), taints=nodeconfig.parse_taints(self.taints))
+        if self.cluster_dns is not None:
+            template.cluster_dns = nodeconfig.parse_cluster_dns(self.cluster_dns)
         return {"lifecycle": lifecycle, "template": template}
 
     def args(self) -> list[str]:
@@ -127,7 +131,8 @@ class DaemonOptions:
         for flag, value in (("--node-name", self.node_name), ("--pod-cidr", self.pod_cidr),
                             ("--node-capacity", self.capacity), ("--kube-reserved", self.reserved),
                             ("--node-labels", self.labels), ("--register-with-taints", self.taints),
-                            ("--node-monitor-period", self.monitor), ("--node-lease-duration-seconds", self.lease_seconds)):
+                            ("--node-monitor-period", self.monitor), ("--node-lease-duration-seconds", self.lease_seconds),
+                            ("--cluster-dns", self.cluster_dns)):
             if value is not None:
                 out += [flag, str(value)]
         out += ["--node-monitor-grace-period", self.grace,
@@ -149,7 +154,7 @@ def register(app: typer.Typer) -> None:
                register_with_taints: Taints = None, node_monitor_grace_period: Grace = "40s",
                node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
                default_unreachable_toleration_seconds: UnreachableSeconds = 300,
-               node_lease_duration_seconds: LeaseSeconds = None) -> None:
+               node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None) -> None:
         if ctx.invoked_subcommand:
             return
         from minikctl import home
@@ -158,7 +163,7 @@ def register(app: typer.Typer) -> None:
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds)
+                             node_lease_duration_seconds, cluster_dns)
         settings = opts.validate()
         if join:
             from minikctl.daemon import agent, runner
@@ -182,14 +187,14 @@ def register(app: typer.Typer) -> None:
               register_with_taints: Taints = None, node_monitor_grace_period: Grace = "40s",
               node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
               default_unreachable_toleration_seconds: UnreachableSeconds = 300,
-              node_lease_duration_seconds: LeaseSeconds = None) -> None:
+              node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None) -> None:
         from minikctl import home
         from minikctl.daemon import process
 
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds)
+                             node_lease_duration_seconds, cluster_dns)
         opts.validate()
         _check_names(home.home(), opts)
         if join:

@@ -54,7 +54,8 @@ class NodeUnit:
             self._annotate(node)
         self.kubelet = Kubelet(self.client, self.runtime, node_name=self.name, home=self.home,
                                pod_cidr=self.agent.pod_cidr, adopt_unmarked=self.primary,
-                               allocatable=(node.get("status") or {}).get("allocatable"))
+                               allocatable=(node.get("status") or {}).get("allocatable"),
+                               cluster_dns=self.agent.config.cluster_dns)
         self.kubelet.start()
 
     def _annotate(self, node: dict) -> None:

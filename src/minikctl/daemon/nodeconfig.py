@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from minikctl import errors
+from minikctl.api.allocation import CLUSTER_DNS_IP
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Resources a node may announce: the standard ones, hugepages and extended resources
@@ -36,6 +37,7 @@ class NodeConfig:
     reserved: dict[str, str] = field(default_factory=dict)  # --kube-reserved
     labels: dict[str, str] = field(default_factory=dict)
     taints: list[dict] = field(default_factory=list)
+    cluster_dns: str = CLUSTER_DNS_IP  # the kubelet's --cluster-dns: the nameserver pods are given
 
 
 def bad_flag(flag: str, value: str, why: str) -> errors.UsageError:
@@ -138,6 +140,18 @@ def parse_cidr(flag: str, text: str) -> ipaddress.IPv4Network:
     if network.prefixlen > 29:
         raise bad_flag(flag, text, "the range is too small for pods: use a /29 or larger")
     return network
+
+
+def parse_cluster_dns(text: str) -> str:
+    """--cluster-dns: the loopback address the daemon's DNS server listens on and pods'
+    resolv.conf names (two daemons on one machine each need their own)."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise bad_flag("--cluster-dns", text, f"invalid IP address: {text}") from None
+    if not isinstance(address, ipaddress.IPv4Address) or address not in LOOPBACK:
+        raise bad_flag("--cluster-dns", text, "the cluster DNS server listens on loopback: use an address in 127.0.0.0/8")
+    return str(address)
 
 
 def node_names(first: str, count: int) -> list[str]:

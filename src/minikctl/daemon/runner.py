@@ -75,7 +75,8 @@ class Daemon:
 
         services, endpoints = self.manager.informer("Service"), self.manager.informer("Endpoints")
         self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints)
-        self.dns = DnsServer(self.client, services=services, endpoints=endpoints)
+        self.dns = DnsServer(self.client, address=self.node_template.cluster_dns, services=services,
+                             endpoints=endpoints)
         self.scheduler = scheduling.build(self.client, self.manager)  # on the shared informers
 
     @property

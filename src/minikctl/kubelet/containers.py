@@ -60,7 +60,8 @@ def image_id(resolved: Any, name: str) -> str:
 
 
 def build(pod: dict, spec: dict, sandbox: Sandbox, src: envmod.Sources, images: Images, resolved: Any,
-          restart_count: int, *, log_max_bytes: int | None = None) -> ContainerConfig:
+          restart_count: int, *, log_max_bytes: int | None = None,
+          cluster_dns: str = dnsfiles.DNS_IP) -> ContainerConfig:
     """The ContainerConfig for one start of the container (restart_count picks its log)."""
     env = envmod.build(pod, spec, src)  # ConfigError propagates
     command = envmod.expand_argv(spec.get("command"), env) if spec.get("command") is not None else None
@@ -78,7 +79,7 @@ def build(pod: dict, spec: dict, sandbox: Sandbox, src: envmod.Sources, images: 
         # (Without one it sees the host's: giving every pod a namespace would cost
         # each start ~25 ms of launcher.)
         taken = {m.container_path for m in mounts}
-        mounts += [m for m in dnsfiles.mounts(pod, sandbox, _hostname(pod)) if m.container_path not in taken]
+        mounts += [m for m in dnsfiles.mounts(pod, sandbox, _hostname(pod), dns_ip=cluster_dns) if m.container_path not in taken]
     full_env = {**_image_env(resolved), "HOSTNAME": _hostname(pod), **env}
     config = ContainerConfig(
         name=spec["name"], argv=argv, env=full_env,

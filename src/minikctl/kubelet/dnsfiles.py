@@ -43,7 +43,7 @@ def pod_hosts(pod_ip: str, hostname: str, *, namespace: str = "default", subdoma
     return "\n".join(lines) + "\n"
 
 
-def mounts(pod: dict, sandbox: Sandbox, hostname: str) -> list[Mount]:
+def mounts(pod: dict, sandbox: Sandbox, hostname: str, *, dns_ip: str = DNS_IP) -> list[Mount]:
     """Write the pod's resolv.conf and hosts into its directory; the mounts that put
     them at /etc/resolv.conf and /etc/hosts. None for dnsPolicy Default/None or
     hostNetwork pods, which keep the host's files."""
@@ -52,7 +52,7 @@ def mounts(pod: dict, sandbox: Sandbox, hostname: str) -> list[Mount]:
         return []
     ns = pod["metadata"].get("namespace", "default")
     files = {
-        "resolv.conf": pod_resolv_conf(ns),
+        "resolv.conf": pod_resolv_conf(ns, dns_ip=dns_ip),
         "hosts": pod_hosts(sandbox.ip, hostname, namespace=ns, subdomain=spec.get("subdomain"),
                            host_aliases=spec.get("hostAliases")),
     }

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from minikctl.api import kinds
-from minikctl.kubelet import adoption, containers, probes, sync, termination
+from minikctl.kubelet import adoption, containers, dnsfiles, probes, sync, termination
 from minikctl.kubelet import backoff as backoffmod
 from minikctl.kubelet.events import Recorder
 from minikctl.kubelet.ipam import Allocator
@@ -40,7 +40,8 @@ class Kubelet:
                  workers: int = 4, backoff_initial: float = backoffmod.INITIAL,
                  backoff_max: float = backoffmod.MAXIMUM, min_grace: float = 2.0,
                  images: containers.Images | None = None, sync_timeout: float = 30.0,
-                 allocatable: dict[str, str] | None = None, adopt_unmarked: bool = True) -> None:
+                 allocatable: dict[str, str] | None = None, adopt_unmarked: bool = True,
+                 cluster_dns: str = dnsfiles.DNS_IP) -> None:
         self.client = client
         self.runtime = runtime
         self.node_name = node_name
@@ -59,7 +60,7 @@ class Kubelet:
         settings = sync.Settings(node_name=node_name, host_ip=host_ip, min_grace=min_grace,
                                  pvc_root=os.path.join(home, "volumes"),
                                  node_allocatable=_allocatable_for_env(allocatable) or node_allocatable(),
-                                 allocatable=dict(allocatable or {}))
+                                 allocatable=dict(allocatable or {}), cluster_dns=cluster_dns)
         self.syncer = sync.Syncer(
             client=client, runtime=runtime, queue=self.queue, settings=settings,
             get_pod=self._get_pod, node_pods=self.node_pods,

@@ -22,7 +22,7 @@ from typing import Any
 from minikctl import errors
 from minikctl.api import kinds
 from minikctl.kubelet import backoff as backoffmod
-from minikctl.kubelet import containers, handlers, records, status, termination, volumes
+from minikctl.kubelet import containers, dnsfiles, handlers, records, status, termination, volumes
 from minikctl.kubelet import env as envmod
 from minikctl.kubelet.events import Recorder
 from minikctl.kubelet.ipam import Allocator
@@ -52,6 +52,7 @@ class Settings:
     pvc_root: str = ""
     node_allocatable: dict[str, str] = field(default_factory=dict)
     allocatable: dict[str, str] = field(default_factory=dict)  # the Node's, for admission (empty: admit all)
+    cluster_dns: str = dnsfiles.DNS_IP  # the nameserver in pods' resolv.conf
 
 
 class Syncer:
@@ -238,7 +239,7 @@ class Syncer:
         assert rec.sandbox is not None
         try:
             config = containers.build(pod, spec, rec.sandbox, self._sources(pod, rec), self.images, resolved,
-                                      restart_count)
+                                      restart_count, cluster_dns=self.settings.cluster_dns)
         except envmod.ConfigError as exc:
             if c.waiting != (exc.reason, str(exc)):
                 self.events.pod(pod, "Warning", "Failed", f"Error: {exc}", container=spec["name"])
