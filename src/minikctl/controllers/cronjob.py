@@ -30,7 +30,6 @@ from minikctl.controllers import ownership
 from minikctl.controllers.base import Clock, Controller, Informers, rfc3339
 from minikctl.machinery.informer import key_of
 from minikctl.controllers.events import NORMAL, WARNING, EventRecorder
-from minikctl.controllers.requeue import RequeueAfter
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +48,11 @@ class CronJobController(Controller):
         self.jobs = informers.informer("Job")
         self.informers.append(self.jobs)
         self.recorder = recorder or EventRecorder(client, self.name, clock=self.clock)
-        self.requeue_after = RequeueAfter(self.queue, self.clock.monotonic)
         self.cronjobs.add_handler(self.handle_cronjob_event)
         self.jobs.add_handler(self.handle_job_event)
 
     def handle_cronjob_event(self, etype: str, cj: dict, old: dict | None) -> None:
-        if etype == "DELETED":
-            self.requeue_after.forget(key_of(cj))
-        else:
+        if etype != "DELETED":
             self.enqueue(cj)
 
     def handle_job_event(self, etype: str, job: dict, old: dict | None) -> None:
@@ -86,7 +82,7 @@ class CronJobController(Controller):
             cj["metadata"].pop("resourceVersion", None)
             self.client.update_status(cj)
         if requeue is not None:
-            self.requeue_after(key, requeue)
+            self.queue.add_after(key, requeue)
 
     def sync_cronjob(self, cj: dict, jobs: list[dict]) -> float | None:
         """syncCronJob: status reconciled in place; returns when to look again."""

@@ -10,7 +10,6 @@ import logging
 from minikctl import errors
 from minikctl.api import kinds, meta
 from minikctl.controllers.base import Clock, Controller, Informers, split_key
-from minikctl.controllers.requeue import RequeueAfter
 from minikctl.machinery.informer import key_of
 
 log = logging.getLogger(__name__)
@@ -27,14 +26,12 @@ class EventTTLController(Controller):
         super().__init__(client, informers, clock=clock)
         self.event_kind = kinds.by_kind("Event")
         self.ttl = ttl
-        self.requeue_after = RequeueAfter(self.queue, self.clock.monotonic)
         self.primary.add_handler(self.handle_event)
 
     def handle_event(self, etype: str, event: dict, old: dict | None) -> None:
         if etype == "DELETED":
-            self.requeue_after.forget(key_of(event))
-            return
-        self.requeue_after(key_of(event), self.time_left(event))
+            return  # a pending wake-up for it finds it gone
+        self.queue.add_after(key_of(event), self.time_left(event))
 
     def resync(self) -> None:
         """Nothing: every event already has its wake-up at expiry (set by the handler);
@@ -52,7 +49,7 @@ class EventTTLController(Controller):
             return
         left = self.time_left(event)
         if left > 0:
-            self.requeue_after(key, left)  # bumped since it was queued
+            self.queue.add_after(key, left)  # bumped since it was queued
             return
         namespace, name = split_key(key)
         try:

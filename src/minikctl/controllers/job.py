@@ -37,7 +37,6 @@ from minikctl.controllers import ownership, pods
 from minikctl.controllers.base import Clock, Controller, Informers, rfc3339, split_key
 from minikctl.controllers.events import NORMAL, WARNING, EventRecorder
 from minikctl.controllers.expectations import Expectations
-from minikctl.controllers.requeue import RequeueAfter
 from minikctl.machinery.informer import key_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ class JobController(Controller):
         self.pods = informers.informer("Pod")
         self.informers.append(self.pods)
         self.expectations = Expectations(clock=self.clock.monotonic)
-        self.requeue_after = RequeueAfter(self.queue, self.clock.monotonic)
         self.recorder = recorder or EventRecorder(client, self.name, clock=self.clock)
         self.backoff, self.max_backoff = backoff, max_backoff
         # Pods seen being deleted before they succeeded: Kubernetes counts them as failed
@@ -74,7 +72,6 @@ class JobController(Controller):
         if etype == "DELETED":
             self.expectations.delete(key_of(job))
             self.forget_deleted(key_of(job))
-            self.requeue_after.forget(key_of(job))
         self.enqueue(job)
 
     def handle_pod_event(self, etype: str, pod: dict, old: dict | None) -> None:
@@ -149,7 +146,7 @@ class JobController(Controller):
             job["metadata"].pop("resourceVersion", None)  # status is ours alone
             self.client.update_status(job)
         if requeue is not None:
-            self.requeue_after(key, requeue)
+            self.queue.add_after(key, requeue)
 
     def reconcile(self, job: dict, owned: list[dict]) -> float | None:
         """Bring status (in place) and pods towards the spec; returns when to look again."""

@@ -13,7 +13,6 @@ from minikctl import errors
 from minikctl.api import kinds, meta
 from minikctl.controllers import job_util as ju
 from minikctl.controllers.base import Clock, Controller, Informers, split_key
-from minikctl.controllers.requeue import RequeueAfter
 from minikctl.machinery.informer import key_of
 
 log = logging.getLogger(__name__)
@@ -27,13 +26,10 @@ class TTLAfterFinishedController(Controller):
                  recorder=None) -> None:
         super().__init__(client, informers, clock=clock)
         self.job_kind = kinds.by_kind("Job")
-        self.requeue_after = RequeueAfter(self.queue, self.clock.monotonic)
         self.primary.add_handler(self.handle_job_event)
 
     def handle_job_event(self, etype: str, job: dict, old: dict | None) -> None:
-        if etype == "DELETED":
-            self.requeue_after.forget(key_of(job))
-        elif needs_cleanup(job):
+        if etype != "DELETED" and needs_cleanup(job):
             self.enqueue(job)
 
     def sync(self, key: str) -> None:
@@ -43,7 +39,7 @@ class TTLAfterFinishedController(Controller):
         left = self.time_left(job)
         if left is None or left > 0:
             if left is not None:
-                self.requeue_after(key, left)
+                self.queue.add_after(key, left)
             return
         # The cache may be stale (TTL changed, Job replaced): decide on a fresh read.
         namespace, name = split_key(key)
@@ -56,7 +52,7 @@ class TTLAfterFinishedController(Controller):
         left = self.time_left(fresh)
         if left is None or left > 0:
             if left is not None:
-                self.requeue_after(key, left)
+                self.queue.add_after(key, left)
             return
         log.info("%s: deleting finished Job %s (ttlSecondsAfterFinished)", self.name, key)
         try:

@@ -1,23 +1,28 @@
 """A rate-limited work queue with client-go's semantics.
 
 A key added while it is being processed is marked dirty and queued again when done()
-is called, so one sync always sees the latest state and no key runs concurrently.
+is called, so one sync always sees the latest state and no key runs concurrently. A key
+waiting to be added (add_after) waits once, for the earliest time asked, as client-go's
+delaying queue keeps it: controllers that ask "look again in a minute" on every sync
+do not pile up timers.
 """
 from __future__ import annotations
 
 import heapq
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
 
 
 class WorkQueue:
     def __init__(self, *, base_delay: float = 0.005, max_delay: float = 1000.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._queue: list[Hashable] = []
+        self._queue: deque[Hashable] = deque()
         self._dirty: set[Hashable] = set()
         self._processing: set[Hashable] = set()
         self._waiting: list[tuple[float, int, Hashable]] = []  # heap of (ready_at, seq, key)
+        self._ready_at: dict[Hashable, float] = {}  # each waiting key's earliest time: older heap entries are stale
         self._seq = 0
         self._failures: dict[Hashable, int] = {}
         self._cond = threading.Condition()
@@ -41,8 +46,12 @@ class WorkQueue:
         with self._cond:
             if self._shutdown:
                 return
+            ready_at = self._clock() + delay
+            if self._ready_at.get(key, float("inf")) <= ready_at:
+                return  # already waiting, to be added sooner
+            self._ready_at[key] = ready_at
             self._seq += 1
-            heapq.heappush(self._waiting, (self._clock() + delay, self._seq, key))
+            heapq.heappush(self._waiting, (ready_at, self._seq, key))
             self._cond.notify()
 
     def add_rate_limited(self, key: Hashable) -> None:
@@ -67,7 +76,7 @@ class WorkQueue:
             while True:
                 self._promote_waiting()
                 if self._queue:
-                    key = self._queue.pop(0)
+                    key = self._queue.popleft()
                     self._processing.add(key)
                     self._dirty.discard(key)
                     return key
@@ -93,7 +102,10 @@ class WorkQueue:
     def _promote_waiting(self) -> None:
         now = self._clock()
         while self._waiting and self._waiting[0][0] <= now:
-            _, _, key = heapq.heappop(self._waiting)
+            ready_at, _, key = heapq.heappop(self._waiting)
+            if self._ready_at.get(key) != ready_at:
+                continue  # superseded by an earlier time for the same key
+            del self._ready_at[key]
             if key not in self._dirty:
                 self._dirty.add(key)
                 if key not in self._processing:
