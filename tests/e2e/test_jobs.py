@@ -144,9 +144,11 @@ def test_real_kubectl_sees_jobs_and_cronjobs_as_minikctl_does(daemon, tmp_path):
                    "restartPolicy": "Never",
                    "containers": [{"name": "work", "image": "busybox", "command": ["sh", "-c", "echo ok"]}]}}}}}}
     kubectl("apply", "-f", "-", stdin=json.dumps(cronjob))
-    # (kubectl's own `create job --from` sends a protobuf body with ownerReferences, which
-    # the server's protobuf decoder does not read yet: minikctl creates it here.)
-    assert run_cli("create", "job", "report-now", "--from=cronjob/report").returncode == 0
+    # kubectl's own `create job --from` sends a protobuf body with ownerReferences.
+    created = kubectl("create", "job", "report-now", "--from=cronjob/report")
+    assert created.stdout == "job.batch/report-now created\n"
+    owner = json.loads(run_cli("get", "job", "report-now", "-o", "json").stdout)["metadata"]["ownerReferences"]
+    assert [(o["kind"], o["name"], o.get("controller")) for o in owner] == [("CronJob", "report", True)]
     wait_for(lambda: finished("report-now", "Complete"), timeout=TIMEOUT, what="report-now Complete")
     ours = run_cli("get", "jobs").stdout.splitlines()
     theirs = kubectl("get", "jobs").stdout.splitlines()
