@@ -71,8 +71,6 @@ class EndpointsController(Controller):
         self.pods = informers.informer("Pod")
         self.endpoints = informers.informer("Endpoints")
         self.informers += [self.pods, self.endpoints]
-        # The manager hands recorders only to some controllers: this one makes its own,
-        # writing through the manager's event sink.
         self.recorder = recorder or EventRecorder(client, self.name, clock=clock,
                                                   sink=getattr(informers, "events", None))
         # Service key -> (reason it has no ready endpoint, since when, told yet)

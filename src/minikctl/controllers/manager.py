@@ -135,66 +135,44 @@ class ControllerManager:
 def build(client, *, clock: Clock | None = None, informer_factory: InformerFactory = Informer,  # type: ignore[no-untyped-def]
           recorder=None, resync_period: float | None = 60.0, node_lifecycle: dict | None = None) -> ControllerManager:
     """A manager with every controller minikctl has, ready to start()."""
+    from minikctl.controllers.cronjob import CronJobController
+    from minikctl.controllers.daemonset import DaemonSetController
     from minikctl.controllers.deployment import DeploymentController
     from minikctl.controllers.endpoints import EndpointsController
+    from minikctl.controllers.eventttl import EventTTLController
     from minikctl.controllers.garbagecollector import GarbageCollector
+    from minikctl.controllers.job import JobController
+    from minikctl.controllers.job_ttl import TTLAfterFinishedController
     from minikctl.controllers.namespace import NamespaceController
+    from minikctl.controllers.nodelifecycle import NodeLifecycleController
+    from minikctl.controllers.persistentvolumeclaim import PersistentVolumeClaimBinder
+    from minikctl.controllers.podgc import PodGCController
     from minikctl.controllers.replicaset import ReplicaSetController
+    from minikctl.controllers.statefulset import StatefulSetController
+    from minikctl.controllers.tainteviction import TaintEvictionController
 
     manager = ControllerManager(client, informer_factory=informer_factory, clock=clock,
                                 resync_period=resync_period)
-    # Controllers that record events get a recorder in their own name.
-    for controller in (ReplicaSetController, DeploymentController):
-        events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
-        manager.add(controller(client, manager, clock=clock, recorder=events))
+
+    def add(controller, *, source: str | None = None, **options) -> None:  # type: ignore[no-untyped-def]
+        """Add a controller whose events are recorded in its own name (or `source`)."""
+        events = recorder or EventRecorder(client, source or controller.name, clock=clock, sink=manager.events)
+        manager.add(controller(client, manager, clock=clock, recorder=events, **options))
+
+    for controller in (ReplicaSetController, DeploymentController, DaemonSetController, StatefulSetController,
+                       JobController, CronJobController, TTLAfterFinishedController, EndpointsController):
+        add(controller)
     for controller in (GarbageCollector, NamespaceController):
         manager.add(controller(client, manager, clock=clock, recorder=recorder))
-    manager.add(EndpointsController(client, manager, clock=clock))
-    _add_batch_controllers(manager, client, clock=clock, recorder=recorder)
-    _add_apps_controllers(manager, client, clock=clock, recorder=recorder)
-    _add_node_controllers(manager, client, clock=clock, recorder=recorder, settings=node_lifecycle or {})
-    return manager
-
-
-def _add_node_controllers(manager: ControllerManager, client, *, clock, recorder,  # type: ignore[no-untyped-def]
-                          settings: dict) -> None:
-    """Node lifecycle (Ready=Unknown and taints for silent nodes), taint eviction, and the
-    pod GC of pods whose node is gone."""
-    from minikctl.controllers.nodelifecycle import NodeLifecycleController
-    from minikctl.controllers.podgc import PodGCController
-    from minikctl.controllers.tainteviction import TaintEvictionController
-
+    for controller in (PersistentVolumeClaimBinder, EventTTLController):
+        manager.add(controller(client, manager, clock=clock))
+    # Nodes: Ready=Unknown and taints for silent nodes, taint eviction, and the pod GC of
+    # pods whose node is gone.
+    settings = node_lifecycle or {}
     grace = float(settings.get("grace_period", 40.0))
-    events = recorder or EventRecorder(client, "node-controller", clock=clock, sink=manager.events)
-    manager.add(NodeLifecycleController(client, manager, clock=clock, recorder=events, grace_period=grace,
-                                        monitor_period=float(settings.get("monitor_period", min(5.0, grace / 4)))))
-    events = recorder or EventRecorder(client, "taint-eviction-controller", clock=clock, sink=manager.events)
-    manager.add(TaintEvictionController(client, manager, clock=clock, recorder=events))
+    add(NodeLifecycleController, source="node-controller", grace_period=grace,
+        monitor_period=float(settings.get("monitor_period", min(5.0, grace / 4))))
+    add(TaintEvictionController)
     manager.add(PodGCController(client, manager, clock=clock,
                                 quarantine=float(settings.get("podgc_quarantine", min(40.0, grace)))))
-
-
-def _add_apps_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]
-    """DaemonSet and StatefulSet (with their ControllerRevisions), and the claim binder."""
-    from minikctl.controllers.daemonset import DaemonSetController
-    from minikctl.controllers.persistentvolumeclaim import PersistentVolumeClaimBinder
-    from minikctl.controllers.statefulset import StatefulSetController
-
-    for controller in (DaemonSetController, StatefulSetController):
-        events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
-        manager.add(controller(client, manager, clock=clock, recorder=events))
-    manager.add(PersistentVolumeClaimBinder(client, manager, clock=clock))
-
-
-def _add_batch_controllers(manager: ControllerManager, client, *, clock, recorder) -> None:  # type: ignore[no-untyped-def]
-    """Job, CronJob, TTL-after-finished and event expiry."""
-    from minikctl.controllers.cronjob import CronJobController
-    from minikctl.controllers.job import JobController
-    from minikctl.controllers.job_ttl import TTLAfterFinishedController
-
-    from minikctl.controllers.eventttl import EventTTLController
-
-    for controller in (JobController, CronJobController, TTLAfterFinishedController):
-        events = recorder or EventRecorder(client, controller.name, clock=clock, sink=manager.events)
-        manager.add(controller(client, manager, clock=clock, recorder=events))
-    manager.add(EventTTLController(client, manager, clock=clock))
+    return manager
