@@ -23,6 +23,9 @@ Examples:
 
   # A field from every object
   minikctl get pods -o jsonpath='{.items[*].metadata.name}'
+
+  # Events in the order they last happened
+  minikctl get events --sort-by=.lastTimestamp
 """
 
 
@@ -41,6 +44,7 @@ class GetOptions:
     watch_only: bool = False
     filenames: list[str] | None = None
     recursive: bool = False
+    sort_by: str | None = None
 
     def validate(self) -> None:
         from minikctl import errors
@@ -91,6 +95,10 @@ class GetOptions:
                     report(exc)
                     failed = True
         kinds_seen = {t.kind for t in wanted}
+        if self.sort_by and objs:
+            from minikctl.cli.printers.sorting import sort_objects
+
+            objs = sort_objects(objs, self.sort_by)
         if not self.watch_only:
             if objs or (self.output not in (None, "wide") and not named):
                 printers.print_objects(
@@ -146,11 +154,13 @@ def register(app: "typer.Typer") -> None:
         watch_only: Annotated[bool, typer.Option("--watch-only", help="Watch for changes to the requested object(s), without listing/getting first.")] = False,
         filename: options.Filenames = None,
         recursive: options.Recursive = False,
+        sort_by: Annotated[Optional[str], typer.Option("--sort-by", help="If non-empty, sort list types using this field specification. The field specification is expressed as a JSONPath expression (e.g. '{.metadata.name}').")] = None,
     ) -> None:
         from minikctl.cli import state
 
         opts = GetOptions(list(args or []), namespace, all_namespaces, selector, field_selector, output,
-                          show_labels, no_headers, ignore_not_found, watch, watch_only, list(filename or []), recursive)
+                          show_labels, no_headers, ignore_not_found, watch, watch_only, list(filename or []), recursive,
+                          sort_by)
         opts.validate()
         try:
             state.exit_code = opts.run()

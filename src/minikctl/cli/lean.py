@@ -26,6 +26,7 @@ GET_FLAGS: dict[str, tuple[str, bool]] = {
     "--ignore-not-found": ("ignore_not_found", False),
     "-w": ("watch", False), "--watch": ("watch", False),
     "--watch-only": ("watch_only", False),
+    "--sort-by": ("sort_by", True),
 }
 
 

@@ -106,14 +106,14 @@ def split_jsonpath_input(text: str) -> list[str]:
 
 def jsonpath_check(text: str) -> Check:
     from minikctl.cli.printers import jsonpath
-    from minikctl.cli.printers.output import _relaxed
+    from minikctl.cli.printers.output import relaxed_jsonpath
     from minikctl.cli.printers.values import go_sprint
 
     parts = split_jsonpath_input(text)
     if len(parts) not in (1, 2):
         raise errors.MinikctlError("jsonpath wait format must be --for=jsonpath='{.status.readyReplicas}'=3 or "
                                    "--for=jsonpath='{.status.readyReplicas}'")
-    expression = _relaxed(parts[0])
+    expression = relaxed_jsonpath(parts[0])
     wanted = parts[1].strip("'\"") if len(parts) == 2 else None
     if wanted == "":
         raise errors.MinikctlError("jsonpath wait has to have a value after equal sign, like "

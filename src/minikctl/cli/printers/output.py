@@ -81,7 +81,7 @@ def jsonpath_printer(fmt: str, template: str) -> Callable[[dict], str]:
 _RELAXED = re.compile(r"^\{\.?([^{}]+)\}$|^\.?([^{}]+)$")
 
 
-def _relaxed(expr: str) -> str:
+def relaxed_jsonpath(expr: str) -> str:
     """RelaxedJSONPathExpression: `metadata.name`, `.metadata.name`, `{...}` all work."""
     if not expr:
         return expr
@@ -100,7 +100,7 @@ def _columns_from_spec(spec: str) -> list[tuple[str, str]]:
         header, sep, expr = part.partition(":")
         if not sep:
             raise errors.UsageError(f"unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>")
-        columns.append((header, _relaxed(expr)))
+        columns.append((header, relaxed_jsonpath(expr)))
     return columns
 
 
@@ -116,7 +116,7 @@ def _columns_from_file(path: str) -> list[tuple[str, str]]:
     if len(headers) != len(specs):
         raise errors.UsageError(
             f"number of headers ({len(headers)}) and field specifications ({len(specs)}) don't match")
-    return [(h, _relaxed(s)) for h, s in zip(headers, specs)]
+    return [(h, relaxed_jsonpath(s)) for h, s in zip(headers, specs)]
 
 
 def print_custom_columns(fmt: str, value: str, objs: list[dict], out: TextIO, *, no_headers: bool) -> None:
