@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Optional
 
 from minikctl import errors
 
@@ -82,3 +82,24 @@ def run_cordon(args: list[str], selector: str | None, dry_run: str, *, desired: 
     for node in targets.nodes(client):
         set_unschedulable(client, node, desired, dry_run=mode)
     return 0
+
+
+def register_verb(app, command: str, help_text: str, *, desired: bool) -> None:  # type: ignore[no-untyped-def]
+    """The `cordon` or `uncordon` command: the same flags, the same run_cordon()."""
+    # global: typer resolves the annotations below in this module's namespace, and drain
+    # imports this module without wanting typer at import time.
+    global typer, options
+    import typer
+
+    from minikctl.cli import options
+
+    def mark(
+        args: Annotated[Optional[list[str]], typer.Argument(metavar="NODE")] = None,
+        selector: Annotated[Optional[str], typer.Option("--selector", "-l", help="Selector (label query) to filter on")] = None,
+        dry_run: options.DryRun = "none",
+    ) -> None:
+        from minikctl.cli import state
+
+        state.exit_code = run_cordon(list(args or []), selector, dry_run, desired=desired)
+
+    app.command(command, help=help_text)(mark)
