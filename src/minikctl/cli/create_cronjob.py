@@ -63,17 +63,10 @@ def register(create_app: typer.Typer) -> None:
         dry_run: options.DryRun = "none",
         output: options.Output = None,
     ) -> None:
-        from minikctl import errors
         from minikctl.cli import create, manifests, state
 
-        positional = list(args or [])
-        raw = ctx.meta.get(goflags.RAW_ARGS) or []
-        after_dash = raw[raw.index("--") + 1:] if "--" in raw else []
-        names = positional[:len(positional) - len(after_dash)] if after_dash else positional
-        if len(names) != 1:
-            raise errors.UsageError("NAME is required" if not names else
-                                    f"exactly one NAME is required, got {len(names)}", "create cronjob")
-        opts = CreateCronJobOptions(names[0], image, schedule, restart, after_dash)
+        name, after_dash = goflags.name_and_command(ctx, list(args or []), "create cronjob")
+        opts = CreateCronJobOptions(name, image, schedule, restart, after_dash)
         opts.validate()
         doc = manifests.Document(opts.cronjob(), "cronjob/" + opts.name, 0, "")
         mode = options.dry_run_mode(dry_run, "create cronjob")

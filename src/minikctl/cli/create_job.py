@@ -100,17 +100,10 @@ def register(create_app: typer.Typer) -> None:
         dry_run: options.DryRun = "none",
         output: options.Output = None,
     ) -> None:
-        from minikctl import errors
         from minikctl.cli import create, manifests, state
 
-        positional = list(args or [])
-        raw = ctx.meta.get(goflags.RAW_ARGS) or []
-        after_dash = raw[raw.index("--") + 1:] if "--" in raw else []
-        names = positional[:len(positional) - len(after_dash)] if after_dash else positional
-        if len(names) != 1:
-            raise errors.UsageError("NAME is required" if not names else
-                                    f"exactly one NAME is required, got {len(names)}", "create job")
-        opts = CreateJobOptions(names[0], image, from_, after_dash, namespace,
+        name, after_dash = goflags.name_and_command(ctx, list(args or []), "create job")
+        opts = CreateJobOptions(name, image, from_, after_dash, namespace,
                                 options.dry_run_mode(dry_run, "create job"), output)
         opts.validate()
         doc = manifests.Document(opts.job(), "job/" + opts.name, 0, "")

@@ -73,3 +73,17 @@ class GoFlagsCommand(TyperCommand):
             exc.command = exc.command or ctx.command_path.partition(" ")[2]
             raise
         return super().parse_args(ctx, normalized)
+
+
+def name_and_command(ctx: Any, positional: list[str], verb: str) -> tuple[str, list[str]]:
+    """`create job NAME ... -- COMMAND ARGS`: the one NAME, and what came after `--`
+    (click hands both over as positional arguments; the raw line tells them apart)."""
+    from minikctl import errors
+
+    raw = ctx.meta.get(RAW_ARGS) or []
+    after_dash = raw[raw.index("--") + 1:] if "--" in raw else []
+    names = positional[:len(positional) - len(after_dash)] if after_dash else positional
+    if len(names) != 1:
+        raise errors.UsageError("NAME is required" if not names else
+                                f"exactly one NAME is required, got {len(names)}", verb)
+    return names[0], after_dash
