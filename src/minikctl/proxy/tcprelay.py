@@ -138,9 +138,22 @@ class TcpRelay:
     def set_key(self, lst: _Listener, key: Any) -> None:
         lst.key = key  # read by the relay thread at the next accept: a plain attribute swap
 
-    def remove_listener(self, lst: _Listener) -> None:
-        """Stop listening; connections already relayed go on."""
-        self._command(self._remove_listener, lst)
+    def remove_listener(self, lst: _Listener, timeout: float = 2.0) -> None:
+        """Stop listening; connections already relayed go on. Returns once the socket is
+        closed (or after timeout), so a connection made afterwards is refused."""
+        if threading.current_thread() is self._thread:
+            self._remove_listener(lst)
+            return
+        closed = threading.Event()
+
+        def remove(listener: _Listener) -> None:
+            try:
+                self._remove_listener(listener)
+            finally:
+                closed.set()
+
+        if self._command(remove, lst):
+            closed.wait(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close every listener and connection, end the thread."""
@@ -150,17 +163,19 @@ class TcpRelay:
         self._thread.join(timeout)
         self._thread = None
 
-    def _command(self, fn: Callable[..., None], *args: Any) -> None:
+    def _command(self, fn: Callable[..., None], *args: Any) -> bool:
+        """Hand fn(*args) to the relay thread; False when it has stopped already."""
         with self._lock:
             if self._closed:
                 if fn == self._add_listener:
                     args[0].sock.close()  # too late to serve it: not left open
-                return
+                return False
             self._commands.append((fn, args))
             try:
                 os.write(self._wake_w, b"x")
             except BlockingIOError:
                 pass  # the pipe is full of wake-ups already
+            return True
 
     # -- the relay thread ----------------------------------------------------------------------
 
