@@ -46,6 +46,32 @@ def create_objects(docs, namespace: str | None, dry_run: str, output: str | None
     return 1 if failed else 0
 
 
+def create_generated(obj: dict, namespace: str | None, dry_run: str, output: str | None, what: str) -> int:
+    """Create the object a generator built (create configmap/secret/deployment/service).
+    Like kubectl's generators, nothing is validated client side (a client dry run prints
+    the object as built), and the server's refusal reads `failed to create <what>: ...`."""
+    from minikctl import errors
+    from minikctl.api import kinds
+    from minikctl.cli import resources, state
+
+    kind = kinds.for_object(obj["apiVersion"], obj["kind"])
+    resources.resolve_namespace(kind, obj, namespace, "create")
+    if dry_run != "client":
+        try:
+            obj = state.client().create(obj, dry_run=dry_run == "server")
+        except errors.StatusError as exc:
+            raise errors.MinikctlError(f"failed to create {what}: {exc.message}") from None
+    if output == "name":
+        print(resources.ref(kind, obj))
+    elif output:
+        from minikctl.cli import printers
+
+        printers.print_objects([obj], output=output, out=sys.stdout, single=True)
+    else:
+        print(f"{resources.ref(kind, obj)} created{options.dry_run_suffix(dry_run)}")
+    return 0
+
+
 def register(app: typer.Typer) -> None:
     from minikctl.cli import create_job
 
@@ -89,4 +115,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_cronjob
 
     create_cronjob.register(create_app)
+    from minikctl.cli import create_configmap
+
+    create_configmap.register(create_app)
     app.add_typer(create_app, name="create")
