@@ -118,4 +118,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_configmap
 
     create_configmap.register(create_app)
+    from minikctl.cli import create_secret
+
+    create_secret.register(create_app)
     app.add_typer(create_app, name="create")
