@@ -121,4 +121,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_secret
 
     create_secret.register(create_app)
+    from minikctl.cli import create_deployment
+
+    create_deployment.register(create_app)
     app.add_typer(create_app, name="create")

@@ -254,14 +254,16 @@ class CreateConfigMapOptions:
                                            f'name already exists in {field_name} for ConfigMap "{self.name}"')
 
 
-def one_name(ctx: typer.Context, args: list[str], verb: str) -> str:
-    """NAME and nothing else (words after `--` count as more names, as cobra sees them)."""
+def one_name(ctx: typer.Context, args: list[str], verb: str) -> tuple[str, list[str]]:
+    """kubectl's NameFromCommandArgs: exactly one NAME before `--` (what follows is the
+    command, or ignored by verbs that take none)."""
     from minikctl import errors
 
-    name, after_dash = goflags.name_and_command(ctx, args, verb)
-    if after_dash:
-        raise errors.UsageError(f"exactly one NAME is required, got {1 + len(after_dash)}", verb)
-    return name
+    raw = ctx.meta.get(goflags.RAW_ARGS) or []
+    after_dash = len(raw) - raw.index("--") - 1 if "--" in raw else 0
+    if len(args) <= after_dash:  # nothing before `--`
+        raise errors.UsageError("exactly one NAME is required, got 0", verb)
+    return goflags.name_and_command(ctx, args, verb)
 
 
 def register(create_app: typer.Typer) -> None:
@@ -281,7 +283,7 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         from minikctl.cli import create, state
 
-        name = one_name(ctx, list(args or []), "create configmap")
+        name, _ = one_name(ctx, list(args or []), "create configmap")
         mode = options.dry_run_mode(dry_run, "create configmap")
         opts = CreateConfigMapOptions(name, list(from_literal or []), split_slice(from_file),
                                       split_slice(from_env_file), append_hash)

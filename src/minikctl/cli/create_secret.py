@@ -203,7 +203,7 @@ def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, namesp
     from minikctl.cli import create, state
     from minikctl.cli.create_configmap import one_name
 
-    name = one_name(ctx, list(args or []), verb)
+    name, _ = one_name(ctx, list(args or []), verb)
     mode = options.dry_run_mode(dry_run, verb)
     state.exit_code = create.create_generated(build(name).secret(), namespace, mode, output, "secret")
 
