@@ -1,4 +1,5 @@
-"""`minikctl create`: create objects from files (never updating), or a namespace."""
+"""`minikctl create`: create objects from files (never updating), or from a generator
+(namespace, job, cronjob, configmap, secret, deployment, service)."""
 from __future__ import annotations
 
 import sys
@@ -18,6 +19,17 @@ Examples:
 
   # Run a CronJob's job now
   minikctl create job backup-now --from=cronjob/backup
+
+  # Create a config map from literals, files or env files
+  minikctl create configmap settings --from-literal=mode=fast --from-file=app.conf
+
+  # Create secrets: generic, TLS, or for a Docker registry
+  minikctl create secret generic creds --from-literal=password=s3cret
+  minikctl create secret tls web-tls --cert=tls.crt --key=tls.key
+
+  # Create a deployment with 3 replicas, and a service in front of it
+  minikctl create deployment web --image=nginx --replicas=3 --port=80
+  minikctl create service clusterip web --tcp=80:80
 """
 
 
@@ -124,4 +136,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_deployment
 
     create_deployment.register(create_app)
+    from minikctl.cli import create_service
+
+    create_service.register(create_app)
     app.add_typer(create_app, name="create")
