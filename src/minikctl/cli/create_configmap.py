@@ -153,6 +153,14 @@ def read_file_sources(sources: list[str], add: Callable[[str, bytes], None]) -> 
             add(key, _read(path))
 
 
+def _lines(data: bytes) -> list[bytes]:
+    """bufio.ScanLines: split at \n only, one trailing \r dropped, no empty last line."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    return [line[:-1] if line.endswith(b"\r") else line for line in lines]
+
+
 def read_env_files(paths: list[str], add: Callable[[str, str], None], what: str) -> None:
     """kubectl's AddFromEnvFile: KEY=VALUE lines, leading blanks and #comments skipped,
     the value kept as written; a bare KEY takes its value from the environment."""
@@ -162,7 +170,7 @@ def read_env_files(paths: list[str], add: Callable[[str, str], None], what: str)
     for path in paths:
         if stat.S_ISDIR(_stat(path).st_mode):
             raise errors.MinikctlError(f"{what} cannot be a directory")
-        for number, line in enumerate(_read(path).splitlines()):
+        for number, line in enumerate(_lines(_read(path))):
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError:
@@ -225,9 +233,9 @@ class CreateConfigMapOptions:
                     return
             data[key] = value
 
+        read_file_sources(self.files, add)  # files before literals here (create secret: the other way)
         for literal in self.literals:
             add(*parse_literal(literal))
-        read_file_sources(self.files, add)
         read_env_files(self.env_files, add, "env config file")
         cm: dict = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": self.name}}
         if data:
