@@ -290,3 +290,31 @@ def test_create_deployment_and_service(minikctl_home):
                         "--dry-run=client", "-o", "yaml")
     assert yaml_out.returncode == 0 and "externalName: db.example.com\n" in yaml_out.stdout
     assert minikctl("get", "service", "db").returncode == 1
+
+
+def test_shared_generator_flags(minikctl_home, tmp_path):
+    """--save-config leaves the annotation `apply` reads back; --validate and a bare
+    --dry-run take no following word (pflag's NoOptDefVal), as in kubectl."""
+    out = minikctl("create", "configmap", "cfg", "--from-literal=a=1", "--save-config", "--validate",
+                   "--field-manager=me")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "configmap/cfg created\n", "")
+    cm = get("configmap", "cfg")
+    saved = json.loads(cm["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert saved["data"] == {"a": "1"} and saved["metadata"]["name"] == "cfg"
+    applied = run_cli("apply", "-f", "-", stdin=json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"b": "2"}}))
+    assert (applied.returncode, applied.stdout) == (0, "configmap/cfg configured\n"), applied.stderr
+    assert get("configmap", "cfg")["data"] == {"b": "2"}  # `a` was in the saved config, so apply removed it
+
+    bare = minikctl("create", "deployment", "web", "--image=nginx", "--dry-run", "-o", "name")
+    assert (bare.returncode, bare.stdout) == (0, "deployment.apps/web\n"), bare.stderr
+    word = minikctl("create", "configmap", "x", "--dry-run", "client")
+    assert (word.returncode, word.stderr) == (
+        1, "error: exactly one NAME is required, got 2\nSee 'minikctl create configmap -h' for help and examples\n")
+    bad = minikctl("create", "secret", "generic", "s", "--validate=bogus")
+    message = ('error: invalid - validate option "bogus"; must be one of: strict (or true), warn, ignore (or false)\n')
+    assert (bad.returncode, bad.stderr) == (1, message)
+    if os.path.exists(KUBECTL):
+        want = kubectl(tmp_path, "create", "secret", "generic", "s", "--validate=bogus", "--dry-run=client")
+        assert (want.returncode, want.stderr) == (1, message)
+    assert minikctl("get", "secrets", "-o", "name").stdout == ""

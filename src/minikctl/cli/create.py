@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from dataclasses import dataclass
+from typing import Annotated, Any, Optional
 
 import typer
 
 from minikctl.cli import options
+from minikctl.cli.goflags import GoFlagsCommand
 
 EXAMPLES = """
 Examples:
@@ -58,29 +60,74 @@ def create_objects(docs, namespace: str | None, dry_run: str, output: str | None
     return 1 if failed else 0
 
 
-def create_generated(obj: dict, namespace: str | None, dry_run: str, output: str | None, what: str) -> int:
+SaveConfig = Annotated[bool, typer.Option("--save-config", help="If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.")]
+FieldManager = Annotated[str, typer.Option("--field-manager", help="Name of the manager used to track field ownership.")]
+Validate = Annotated[str, typer.Option("--validate", flag_value="strict", help='Must be one of: strict (or true), warn, ignore (or false). "true" or "strict" will use a schema to validate the input and fail the request if invalid. "warn" will warn about unknown or duplicate fields without blocking the request, and "false" or "ignore" will not perform any schema validation.')]
+
+
+class GeneratorCommand(GoFlagsCommand):
+    """The generators' command class: as pflag's NoOptDefVal, a bare `--dry-run` or
+    `--validate` means client / strict and never takes the next word as its value."""
+
+    BARE = {"--dry-run": "--dry-run=client", "--validate": "--validate=strict"}
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        return super().parse_args(ctx, [self.BARE.get(a, a) for a in args[:end]] + args[end:])
+
+
+@dataclass
+class GeneratorFlags:
+    """The flags every generator (create configmap/secret/deployment/service) shares,
+    checked as kubectl's Complete checks them: before the object is built."""
+
+    namespace: str | None
+    dry_run: str
+    output: str | None
+    save_config: bool = False
+
+    @classmethod
+    def parse(cls, verb: str, namespace: str | None, dry_run: str, output: str | None, save_config: bool = False,
+              validate: str = "strict") -> "GeneratorFlags":
+        from minikctl import errors
+
+        mode = options.dry_run_mode(dry_run, verb)
+        # Generated objects never carry unknown or duplicate fields, so every valid
+        # --validate directive creates the same object; a bad one is kubectl's error.
+        if validate.lower() not in ("strict", "true", "warn", "ignore", "false"):
+            raise errors.MinikctlError(f'invalid - validate option "{validate}"; must be one of: strict (or true), '
+                                       "warn, ignore (or false)")
+        return cls(namespace, mode, output, save_config)
+
+
+def create_generated(obj: dict, flags: GeneratorFlags, what: str) -> int:
     """Create the object a generator built (create configmap/secret/deployment/service).
     Like kubectl's generators, nothing is validated client side (a client dry run prints
-    the object as built), and the server's refusal reads `failed to create <what>: ...`."""
+    the object as built), and the server's refusal reads `failed to create <what>: ...`.
+    (--field-manager is accepted for kubectl's sake: minikctl keeps no managedFields.)"""
     from minikctl import errors
     from minikctl.api import kinds
     from minikctl.cli import resources, state
 
     kind = kinds.for_object(obj["apiVersion"], obj["kind"])
-    resources.resolve_namespace(kind, obj, namespace, "create")
-    if dry_run != "client":
+    resources.resolve_namespace(kind, obj, flags.namespace, "create")
+    if flags.save_config:
+        from minikctl.cli.apply import LAST_APPLIED, last_applied
+
+        obj["metadata"].setdefault("annotations", {})[LAST_APPLIED] = last_applied(obj)
+    if flags.dry_run != "client":
         try:
-            obj = state.client().create(obj, dry_run=dry_run == "server")
+            obj = state.client().create(obj, dry_run=flags.dry_run == "server")
         except errors.StatusError as exc:
             raise errors.MinikctlError(f"failed to create {what}: {exc.message}") from None
-    if output == "name":
+    if flags.output == "name":
         print(resources.ref(kind, obj))
-    elif output:
+    elif flags.output:
         from minikctl.cli import printers
 
-        printers.print_objects([obj], output=output, out=sys.stdout, single=True)
+        printers.print_objects([obj], output=flags.output, out=sys.stdout, single=True)
     else:
-        print(f"{resources.ref(kind, obj)} created{options.dry_run_suffix(dry_run)}")
+        print(f"{resources.ref(kind, obj)} created{options.dry_run_suffix(flags.dry_run)}")
     return 0
 
 

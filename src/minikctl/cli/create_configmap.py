@@ -4,8 +4,6 @@ sources and the name hash that `create secret generic` shares (kubectl's
 cmd/create/create_configmap.go, cmd/util/env_file.go and util/hash/hash.go)."""
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
 import posixpath
@@ -16,6 +14,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from minikctl.cli import goflags, options
+from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
 
 HELP = "Create a config map based on a file, directory, or specified literal value."
 EXAMPLES = """
@@ -46,6 +45,8 @@ AppendHash = Annotated[bool, typer.Option("--append-hash", help="Append a hash o
 
 def split_slice(values: list[str] | None) -> list[str]:
     """pflag's StringSlice: every occurrence is one CSV record (`--from-file=a,b` is two)."""
+    import csv
+
     out: list[str] = []
     for value in values or []:
         if value:
@@ -199,6 +200,8 @@ def go_json(value: object, *, sort_keys: bool = True) -> str:
 def name_hash(encoded: str) -> str:
     """kubectl's hash.encodeHash: sha256's first 10 hex digits, with the vowels and digits
     that could spell words (0 1 3 a e) swapped for consonants."""
+    import hashlib
+
     digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()[:10]
     return digest.translate(str.maketrans("013ae", "ghkmt"))
 
@@ -277,7 +280,7 @@ def one_name(ctx: typer.Context, args: list[str], verb: str) -> tuple[str, list[
 def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
-    @create_app.command("configmap", cls=goflags.GoFlagsCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @create_app.command("configmap", cls=GeneratorCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def configmap(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,
@@ -288,15 +291,18 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         from minikctl.cli import create, state
 
-        name, _ = one_name(ctx, list(args or []), "create configmap")
-        mode = options.dry_run_mode(dry_run, "create configmap")
+        verb = "create configmap"
+        name, _ = one_name(ctx, list(args or []), verb)
+        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
         opts = CreateConfigMapOptions(name, list(from_literal or []), split_slice(from_file),
                                       split_slice(from_env_file), append_hash)
         opts.validate()
-        cm = opts.configmap()
-        state.exit_code = create.create_generated(cm, namespace, mode, output, "configmap")
+        state.exit_code = create.create_generated(opts.configmap(), flags, "configmap")
 
-    create_app.command("cm", hidden=True, cls=goflags.GoFlagsCommand)(configmap)
+    create_app.command("cm", hidden=True, cls=GeneratorCommand)(configmap)

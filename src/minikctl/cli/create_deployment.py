@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import goflags, options
+from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
 
 HELP = "Create a deployment with the specified name."
 EXAMPLES = """
@@ -107,7 +108,7 @@ def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_configmap import split_slice
     from minikctl.cli.create_job import keep_layout
 
-    @create_app.command("deployment", cls=goflags.GoFlagsCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @create_app.command("deployment", cls=GeneratorCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def deployment(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --image=image -- [COMMAND] [args...]")] = None,
@@ -117,6 +118,9 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         from minikctl import errors
         from minikctl.cli import create, state
@@ -128,9 +132,9 @@ def register(create_app: typer.Typer) -> None:
         if not image_given(ctx):
             raise errors.MinikctlError('required flag(s) "image" not set')
         name, after_dash = one_name(ctx, list(args or []), verb)
-        mode = options.dry_run_mode(dry_run, verb)
+        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
         opts = CreateDeploymentOptions(name, split_slice(image), count, container_port, after_dash)
         opts.validate()
-        state.exit_code = create.create_generated(opts.deployment(), namespace, mode, output, "deployment")
+        state.exit_code = create.create_generated(opts.deployment(), flags, "deployment")
 
-    create_app.command("deploy", hidden=True, cls=goflags.GoFlagsCommand)(deployment)
+    create_app.command("deploy", hidden=True, cls=GeneratorCommand)(deployment)

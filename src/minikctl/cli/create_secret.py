@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from minikctl.cli import goflags, options
+from minikctl.cli import options
+from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
 from minikctl.cli.create_configmap import FromEnvFile, FromLiteral
 
 EXAMPLES = """
@@ -199,13 +200,14 @@ def check_key_pair(cert_pem: bytes, key_pem: bytes) -> None:
         raise errors.MinikctlError("tls: private key does not match public key")
 
 
-def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, namespace, dry_run, output) -> None:  # type: ignore[no-untyped-def]
+def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, namespace, dry_run, output,  # type: ignore[no-untyped-def]
+            save_config, validate) -> None:
     from minikctl.cli import create, state
     from minikctl.cli.create_configmap import one_name
 
     name, _ = one_name(ctx, list(args or []), verb)
-    mode = options.dry_run_mode(dry_run, verb)
-    state.exit_code = create.create_generated(build(name).secret(), namespace, mode, output, "secret")
+    flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+    state.exit_code = create.create_generated(build(name).secret(), flags, "secret")
 
 
 def register(create_app: typer.Typer) -> None:
@@ -216,7 +218,7 @@ def register(create_app: typer.Typer) -> None:
                              rich_markup_mode=None, no_args_is_help=True,
                              context_settings={"help_option_names": ["-h", "--help"]})
 
-    @secret_app.command("generic", cls=goflags.GoFlagsCommand,
+    @secret_app.command("generic", cls=GeneratorCommand,
                         help="Create a secret based on a file, directory, or specified literal value.")
     def generic(
         ctx: typer.Context,
@@ -229,12 +231,15 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         _create(ctx, args, "create secret generic", lambda name: GenericSecret(
             name, type_, list(from_literal or []), split_slice(from_file), split_slice(from_env_file), append_hash),
-            namespace, dry_run, output)
+            namespace, dry_run, output, save_config, validate)
 
-    @secret_app.command("tls", cls=goflags.GoFlagsCommand, help="Create a TLS secret from the given public/private key pair.")
+    @secret_app.command("tls", cls=GeneratorCommand, help="Create a TLS secret from the given public/private key pair.")
     def tls(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --cert=path/to/cert/file --key=path/to/key/file")] = None,
@@ -244,11 +249,14 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         _create(ctx, args, "create secret tls", lambda name: TLSSecret(name, cert, key, append_hash),
-                namespace, dry_run, output)
+                namespace, dry_run, output, save_config, validate)
 
-    @secret_app.command("docker-registry", cls=goflags.GoFlagsCommand,
+    @secret_app.command("docker-registry", cls=GeneratorCommand,
                         help="Create a new secret for use with Docker registries.")
     def docker_registry(
         ctx: typer.Context,
@@ -262,9 +270,12 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         _create(ctx, args, "create secret docker-registry", lambda name: DockerRegistrySecret(
             name, docker_username, docker_password, docker_email, docker_server, split_slice(from_file), append_hash),
-            namespace, dry_run, output)
+            namespace, dry_run, output, save_config, validate)
 
     create_app.add_typer(secret_app, name="secret")

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from minikctl.cli import goflags, options
+from minikctl.cli import options
+from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
@@ -120,18 +121,18 @@ class CreateServiceOptions:
                 "spec": spec_}
 
 
-def _run(ctx: typer.Context, args: list[str] | None, sub: str, tcp: list[str] | None, namespace: str | None,
-         dry_run: str, output: str | None, **extra: object) -> None:
+def _run(ctx: typer.Context, args: list[str] | None, sub: str, tcp: list[str] | None, flag_values: tuple,
+         **extra: object) -> None:
     from minikctl.cli import create, state
     from minikctl.cli.create_configmap import one_name, split_slice
 
     verb = "create service " + sub
     name, _ = one_name(ctx, list(args or []), verb)
-    mode = options.dry_run_mode(dry_run, verb)
+    flags = create.GeneratorFlags.parse(verb, *flag_values)
     type_ = TYPES[sub][0]
     opts = CreateServiceOptions(name, type_, split_slice(tcp), **extra)  # type: ignore[arg-type]
     opts.validate()
-    state.exit_code = create.create_generated(opts.service(), namespace, mode, output, f"{type_} service")
+    state.exit_code = create.create_generated(opts.service(), flags, f"{type_} service")
 
 
 def _help(sub: str) -> str:
@@ -147,7 +148,7 @@ def register(create_app: typer.Typer) -> None:
         "Examples:\n" + "\n\n".join(TYPES[s][2] for s in TYPES)), rich_markup_mode=None, no_args_is_help=True,
         context_settings={"help_option_names": ["-h", "--help"]})
 
-    @service_app.command("clusterip", cls=goflags.GoFlagsCommand, help=_help("clusterip"))
+    @service_app.command("clusterip", cls=GeneratorCommand, help=_help("clusterip"))
     def clusterip(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=<port>:<targetPort>]")] = None,
@@ -156,10 +157,13 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
-        _run(ctx, args, "clusterip", tcp, namespace, dry_run, output, cluster_ip=clusterip)
+        _run(ctx, args, "clusterip", tcp, (namespace, dry_run, output, save_config, validate), cluster_ip=clusterip)
 
-    @service_app.command("nodeport", cls=goflags.GoFlagsCommand, help=_help("nodeport"))
+    @service_app.command("nodeport", cls=GeneratorCommand, help=_help("nodeport"))
     def nodeport(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
@@ -168,13 +172,16 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         from minikctl.cli.create_deployment import parse_go_int
 
         port = parse_go_int(node_port, "--node-port", 64, "create service nodeport")
-        _run(ctx, args, "nodeport", tcp, namespace, dry_run, output, node_port=port)
+        _run(ctx, args, "nodeport", tcp, (namespace, dry_run, output, save_config, validate), node_port=port)
 
-    @service_app.command("loadbalancer", cls=goflags.GoFlagsCommand, help=_help("loadbalancer"))
+    @service_app.command("loadbalancer", cls=GeneratorCommand, help=_help("loadbalancer"))
     def loadbalancer(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
@@ -182,10 +189,13 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
-        _run(ctx, args, "loadbalancer", tcp, namespace, dry_run, output)
+        _run(ctx, args, "loadbalancer", tcp, (namespace, dry_run, output, save_config, validate))
 
-    @service_app.command("externalname", cls=goflags.GoFlagsCommand, help=_help("externalname"))
+    @service_app.command("externalname", cls=GeneratorCommand, help=_help("externalname"))
     def externalname(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --external-name external.name")] = None,
@@ -194,12 +204,15 @@ def register(create_app: typer.Typer) -> None:
         namespace: options.Namespace = None,
         dry_run: options.DryRun = "none",
         output: options.Output = None,
+        save_config: SaveConfig = False,
+        field_manager: FieldManager = "kubectl-create",
+        validate: Validate = "strict",
     ) -> None:
         from minikctl import errors
 
         if external_name is None:  # kubectl marks it required: given at all, even empty
             raise errors.MinikctlError('required flag(s) "external-name" not set')
-        _run(ctx, args, "externalname", tcp, namespace, dry_run, output, external_name=external_name)
+        _run(ctx, args, "externalname", tcp, (namespace, dry_run, output, save_config, validate), external_name=external_name)
 
     create_app.add_typer(service_app, name="service")
     create_app.add_typer(service_app, name="svc", hidden=True)
