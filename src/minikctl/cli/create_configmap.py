@@ -280,7 +280,7 @@ def one_name(ctx: typer.Context, args: list[str], verb: str) -> tuple[str, list[
 def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
-    @create_app.command("configmap", cls=GeneratorCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @create_app.command("configmap", cls=GeneratorCommand, short_help="Create a config map from a local file, directory or literal value", help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def configmap(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,

@@ -214,12 +214,15 @@ def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_configmap import split_slice
     from minikctl.cli.create_job import keep_layout
 
-    secret_app = typer.Typer(help="Create a secret with specified type.\n\n" + keep_layout(EXAMPLES.strip("\n")),
+    secret_app = typer.Typer(short_help="Create a secret using a specified subcommand", help=(
+        "Create a secret with specified type.\n\nA docker-registry type secret is for accessing a container registry.\n\n"
+        "A generic type secret indicate an Opaque secret type.\n\n"
+        "A tls type secret holds TLS certificate and its associated key.\n\n") + keep_layout(EXAMPLES.strip("\n")),
                              rich_markup_mode=None, no_args_is_help=True,
                              context_settings={"help_option_names": ["-h", "--help"]})
 
     @secret_app.command("generic", cls=GeneratorCommand,
-                        help="Create a secret based on a file, directory, or specified literal value.")
+                        short_help="Create a secret from a local file, directory, or literal value", help="Create a secret based on a file, directory, or specified literal value.")
     def generic(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--type=string] [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,
@@ -239,7 +242,7 @@ def register(create_app: typer.Typer) -> None:
             name, type_, list(from_literal or []), split_slice(from_file), split_slice(from_env_file), append_hash),
             namespace, dry_run, output, save_config, validate)
 
-    @secret_app.command("tls", cls=GeneratorCommand, help="Create a TLS secret from the given public/private key pair.")
+    @secret_app.command("tls", cls=GeneratorCommand, short_help="Create a TLS secret", help="Create a TLS secret from the given public/private key pair.")
     def tls(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --cert=path/to/cert/file --key=path/to/key/file")] = None,
@@ -257,7 +260,7 @@ def register(create_app: typer.Typer) -> None:
                 namespace, dry_run, output, save_config, validate)
 
     @secret_app.command("docker-registry", cls=GeneratorCommand,
-                        help="Create a new secret for use with Docker registries.")
+                        short_help="Create a secret for use with a Docker registry", help="Create a new secret for use with Docker registries.")
     def docker_registry(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --docker-username=user --docker-password=password --docker-email=email [--docker-server=string] [--from-file=[key=]source]")] = None,
