@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from tests.conftest import run_cli
+from tests.e2e.conftest import daemon, wait_for  # noqa: F401 - the fixture
 
 KUBECTL = "/usr/bin/kubectl"
 needs_kubectl = pytest.mark.skipif(not os.path.exists(KUBECTL),
@@ -318,3 +319,25 @@ def test_shared_generator_flags(minikctl_home, tmp_path):
         want = kubectl(tmp_path, "create", "secret", "generic", "s", "--validate=bogus", "--dry-run=client")
         assert (want.returncode, want.stderr) == (1, message)
     assert minikctl("get", "secrets", "-o", "name").stdout == ""
+
+
+@pytest.mark.timeout(120)
+def test_generators_through_the_daemon(daemon):
+    """Over HTTP: the server's refusal is wrapped as kubectl wraps it, a server dry run
+    stores nothing, and a generated Deployment is one the controllers act on."""
+    out = minikctl("create", "deployment", "web", "--image=busybox", "--replicas=0")
+    assert (out.returncode, out.stdout, out.stderr) == (0, "deployment.apps/web created\n", "")
+    again = minikctl("create", "deploy", "web", "--image=busybox")
+    assert (again.returncode, again.stderr) == (
+        1, 'error: failed to create deployment: deployments.apps "web" already exists\n')
+    dry = minikctl("create", "service", "clusterip", "web", "--tcp=80", "--dry-run=server", "-o", "name")
+    assert (dry.returncode, dry.stdout) == (0, "service/web\n"), dry.stderr
+    assert minikctl("get", "service", "web").returncode == 1
+
+    def replica_set():
+        listed = json.loads(minikctl("get", "rs", "-l", "app=web", "-o", "json").stdout)["items"]
+        return listed and listed[0]
+
+    rs = wait_for(replica_set, what="the Deployment's ReplicaSet")
+    assert rs["metadata"]["ownerReferences"][0]["name"] == "web"
+    assert rs["spec"]["template"]["spec"]["containers"][0]["name"] == "busybox"
