@@ -139,7 +139,9 @@ def register(app: "typer.Typer") -> None:
 
     from minikctl.cli import options
 
-    @app.command("get", help="Display one or many resources." + EXAMPLES)
+    from minikctl.cli import goflags
+
+    @app.command("get", cls=goflags.GoFlagsCommand, help="Display one or many resources." + EXAMPLES)
     def get(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="(TYPE[.VERSION][.GROUP] [NAME ...] | TYPE/NAME ...)")] = None,
         namespace: options.Namespace = None,

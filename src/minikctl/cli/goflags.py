@@ -1,7 +1,8 @@
 """kubectl's boolean flags take a value (`--watch=false`, `--all-containers=true`), as
 Go's pflag allows; click's flags do not. Commands built with `GoFlagsCommand` accept
 `--flag=BOOL` (and `-f=BOOL`) for their boolean flags, with strconv.ParseBool's
-spellings, and keep the raw arguments (`exec` needs to know where `--` was).
+spellings, read `-o=yaml` as pflag does (click would read "=yaml"), and keep the raw
+arguments (`exec` needs to know where `--` was).
 
     @app.command("logs", cls=goflags.GoFlagsCommand)
 """
@@ -49,6 +50,9 @@ def normalize(command: Any, args: list[str]) -> list[str]:
             out.extend(args[i:])
             break
         name, eq, value = arg.partition("=")
+        if eq and len(name) == 2 and name[0] == "-" and name not in flags and name != "--":
+            out += [name, value]  # `-o=yaml`: pflag reads a shorthand's value after "="
+            continue
         if not eq or not name.startswith("-") or name not in flags:
             out.append(arg)
             continue

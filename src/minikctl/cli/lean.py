@@ -42,8 +42,8 @@ def parse(args: list[str], flags: dict[str, tuple[str, bool]]) -> tuple[list[str
             positional.append(token)
             continue
         name, eq, inline = token.partition("=")
-        if name not in flags or (eq and not name.startswith("--")):
-            return None  # unknown, `-o=x` (click reads "=x"), -h/--help, `--`, a lone `-`
+        if name not in flags:
+            return None  # unknown, -h/--help, `--`, a lone `-`
         dest, takes_value = flags[name]
         if dest in values:
             return None  # repeated: leave the precedence rules to click

@@ -61,8 +61,7 @@ def _verbs_for(args: list[str]) -> tuple[str, ...]:
 
 
 def _split_verbosity(argv: list[str]) -> list[str]:
-    """kubectl takes -v anywhere on the line; so do we. And `-o=yaml`, which pflag reads
-    as `-o yaml` (click would read "=yaml"), is split in two."""
+    """kubectl takes -v anywhere on the line; so do we."""
     rest = []
     for i, arg in enumerate(argv):
         if arg == "--":  # what follows belongs to the command being exec'd
@@ -70,8 +69,6 @@ def _split_verbosity(argv: list[str]) -> list[str]:
         if _VERBOSE.match(arg):
             digits = re.sub(r"\D", "", arg)
             state.verbose = max(state.verbose, int(digits) if digits else 1)
-        elif len(arg) > 2 and arg[0] == "-" and arg[1].isalpha() and arg[2] == "=":
-            rest += [arg[:2], arg[3:]]
         else:
             rest.append(arg)
     return rest

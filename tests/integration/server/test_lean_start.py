@@ -59,7 +59,7 @@ _AGE = re.compile(r"(?<=\s)(\d+[smhd])+(?=\s)")  # a second may pass between the
     ("get", "pods", "-n", "empty"),
     ("get", "frobnicators"),
     ("get", "pods", "--field-selector", "metadata.name=lean-1", "-o", "json"),
-    ("get", "pods", "-o=wide", "--sort-by=.metadata.name"),  # -o=wide is split before either parser
+    ("get", "pods", "-o=wide", "--sort-by=.metadata.name"),  # -o=wide: pflag's spelling, read by both
 ])
 def test_lean_and_typer_paths_print_the_same(home, args):
     lean_out = cli(home, *args)
@@ -90,7 +90,7 @@ def test_unknown_flag_message_is_kubectls(home):
 
 @pytest.mark.parametrize("argv", [
     ["get", "pods", "--help"], ["get", "pods", "-h"], ["get", "--", "pods"], ["get", "-"],
-    ["get", "pods", "-n"], ["get", "pods", "-n", "-A"], ["get", "pods", "-o=wide"], ["get", "pods", "-Aw"],
+    ["get", "pods", "-n"], ["get", "pods", "-n", "-A"], ["get", "pods", "-Aw"], ["get", "pods", "-w=true"],
     ["get", "pods", "-n", "a", "-n", "b"], ["get", "pods", "-f", "x.yaml"], ["get", "pods", "--watch=true"],
     ["-n", "x", "get", "pods"], ["describe", "pods"], [],
 ])
@@ -101,6 +101,7 @@ def test_parser_declines(argv):
 def test_parser_reads_plain_flags():
     assert lean.parse(["pods", "-n", "x", "--selector=a=b", "-A", "web", "-o", "wide"], lean.GET_FLAGS) == (
         ["pods", "web"], {"namespace": "x", "selector": "a=b", "all_namespaces": True, "output": "wide"})
+    assert lean.parse(["pods", "-o=jsonpath={.a}"], lean.GET_FLAGS) == (["pods"], {"output": "jsonpath={.a}"})
 
 
 def test_every_lean_flag_is_the_typer_commands_with_the_same_arity():
