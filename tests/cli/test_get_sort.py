@@ -44,3 +44,4 @@ def test_a_field_no_object_has_is_an_error_in_kubectls_words(minikctl_home):
     assert out.returncode == 1
     assert out.stderr == 'error: couldn\'t find any field with path "{.spec.replicas}" in the list of objects\n'
     assert out.stdout == ""
+

@@ -126,7 +126,9 @@ def apply_one(client, kind, manifest: dict, dry_run: str) -> tuple[str, dict]:  
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("apply", help="Apply a configuration to a resource by file name or stdin." + EXAMPLES)
+    from minikctl.cli.goflags import GoFlagsCommand
+
+    @app.command("apply", cls=GoFlagsCommand, help="Apply a configuration to a resource by file name or stdin." + EXAMPLES)
     def apply(
         filename: options.Filenames = None,
         recursive: options.Recursive = False,

@@ -102,4 +102,6 @@ def register_verb(app, command: str, help_text: str, *, desired: bool) -> None: 
 
         state.exit_code = run_cordon(list(args or []), selector, dry_run, desired=desired)
 
-    app.command(command, help=help_text)(mark)
+    from minikctl.cli.goflags import GoFlagsCommand
+
+    app.command(command, cls=GoFlagsCommand, help=help_text)(mark)

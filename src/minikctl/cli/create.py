@@ -9,7 +9,6 @@ from typing import Annotated, Any, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.goflags import GoFlagsCommand
 
 EXAMPLES = """
 Examples:
@@ -63,17 +62,6 @@ def create_objects(docs, namespace: str | None, dry_run: str, output: str | None
 SaveConfig = Annotated[bool, typer.Option("--save-config", help="If true, the configuration of current object will be saved in its annotation. Otherwise, the annotation will be unchanged. This flag is useful when you want to perform kubectl apply on this object in the future.")]
 FieldManager = Annotated[str, typer.Option("--field-manager", help="Name of the manager used to track field ownership.")]
 Validate = Annotated[str, typer.Option("--validate", flag_value="strict", help='Must be one of: strict (or true), warn, ignore (or false). "true" or "strict" will use a schema to validate the input and fail the request if invalid. "warn" will warn about unknown or duplicate fields without blocking the request, and "false" or "ignore" will not perform any schema validation.')]
-
-
-class GeneratorCommand(GoFlagsCommand):
-    """The generators' command class: as pflag's NoOptDefVal, a bare `--dry-run` or
-    `--validate` means client / strict and never takes the next word as its value."""
-
-    BARE = {"--dry-run": "--dry-run=client", "--validate": "--validate=strict"}
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        end = args.index("--") if "--" in args else len(args)
-        return super().parse_args(ctx, [self.BARE.get(a, a) for a in args[:end]] + args[end:])
 
 
 @dataclass

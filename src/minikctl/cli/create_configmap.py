@@ -14,7 +14,8 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from minikctl.cli import goflags, options
-from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
+from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.goflags import GoFlagsCommand
 
 HELP = "Create a config map based on a file, directory, or specified literal value."
 EXAMPLES = """
@@ -280,7 +281,7 @@ def one_name(ctx: typer.Context, args: list[str], verb: str) -> tuple[str, list[
 def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
-    @create_app.command("configmap", cls=GeneratorCommand, short_help="Create a config map from a local file, directory or literal value", help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @create_app.command("configmap", cls=GoFlagsCommand, short_help="Create a config map from a local file, directory or literal value", help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def configmap(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,
@@ -305,4 +306,4 @@ def register(create_app: typer.Typer) -> None:
         opts.validate()
         state.exit_code = create.create_generated(opts.configmap(), flags, "configmap")
 
-    create_app.command("cm", hidden=True, cls=GeneratorCommand)(configmap)
+    create_app.command("cm", hidden=True, cls=GoFlagsCommand)(configmap)

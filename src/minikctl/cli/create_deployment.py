@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import goflags, options
-from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
+from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.goflags import GoFlagsCommand
 
 HELP = "Create a deployment with the specified name."
 EXAMPLES = """
@@ -108,7 +109,7 @@ def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_configmap import split_slice
     from minikctl.cli.create_job import keep_layout
 
-    @create_app.command("deployment", cls=GeneratorCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @create_app.command("deployment", cls=GoFlagsCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
     def deployment(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --image=image -- [COMMAND] [args...]")] = None,
@@ -137,4 +138,4 @@ def register(create_app: typer.Typer) -> None:
         opts.validate()
         state.exit_code = create.create_generated(opts.deployment(), flags, "deployment")
 
-    create_app.command("deploy", hidden=True, cls=GeneratorCommand)(deployment)
+    create_app.command("deploy", hidden=True, cls=GoFlagsCommand)(deployment)

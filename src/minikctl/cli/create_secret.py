@@ -11,7 +11,8 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
+from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.goflags import GoFlagsCommand
 from minikctl.cli.create_configmap import FromEnvFile, FromLiteral
 
 EXAMPLES = """
@@ -221,7 +222,7 @@ def register(create_app: typer.Typer) -> None:
                              rich_markup_mode=None, no_args_is_help=True,
                              context_settings={"help_option_names": ["-h", "--help"]})
 
-    @secret_app.command("generic", cls=GeneratorCommand,
+    @secret_app.command("generic", cls=GoFlagsCommand,
                         short_help="Create a secret from a local file, directory, or literal value", help="Create a secret based on a file, directory, or specified literal value.")
     def generic(
         ctx: typer.Context,
@@ -242,7 +243,7 @@ def register(create_app: typer.Typer) -> None:
             name, type_, list(from_literal or []), split_slice(from_file), split_slice(from_env_file), append_hash),
             namespace, dry_run, output, save_config, validate)
 
-    @secret_app.command("tls", cls=GeneratorCommand, short_help="Create a TLS secret", help="Create a TLS secret from the given public/private key pair.")
+    @secret_app.command("tls", cls=GoFlagsCommand, short_help="Create a TLS secret", help="Create a TLS secret from the given public/private key pair.")
     def tls(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --cert=path/to/cert/file --key=path/to/key/file")] = None,
@@ -259,7 +260,7 @@ def register(create_app: typer.Typer) -> None:
         _create(ctx, args, "create secret tls", lambda name: TLSSecret(name, cert, key, append_hash),
                 namespace, dry_run, output, save_config, validate)
 
-    @secret_app.command("docker-registry", cls=GeneratorCommand,
+    @secret_app.command("docker-registry", cls=GoFlagsCommand,
                         short_help="Create a secret for use with a Docker registry", help="Create a new secret for use with Docker registries.")
     def docker_registry(
         ctx: typer.Context,

@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, GeneratorCommand, SaveConfig, Validate
+from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.goflags import GoFlagsCommand
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _PORT_NAME_CHARS = re.compile(r"^[-a-z0-9]+$")
@@ -148,7 +149,7 @@ def register(create_app: typer.Typer) -> None:
         "Examples:\n" + "\n\n".join(TYPES[s][2] for s in TYPES)), rich_markup_mode=None, no_args_is_help=True,
         context_settings={"help_option_names": ["-h", "--help"]})
 
-    @service_app.command("clusterip", cls=GeneratorCommand, short_help="Create a ClusterIP service", help=_help("clusterip"))
+    @service_app.command("clusterip", cls=GoFlagsCommand, short_help="Create a ClusterIP service", help=_help("clusterip"))
     def clusterip(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=<port>:<targetPort>]")] = None,
@@ -163,7 +164,7 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         _run(ctx, args, "clusterip", tcp, (namespace, dry_run, output, save_config, validate), cluster_ip=clusterip)
 
-    @service_app.command("nodeport", cls=GeneratorCommand, short_help="Create a NodePort service", help=_help("nodeport"))
+    @service_app.command("nodeport", cls=GoFlagsCommand, short_help="Create a NodePort service", help=_help("nodeport"))
     def nodeport(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
@@ -181,7 +182,7 @@ def register(create_app: typer.Typer) -> None:
         port = parse_go_int(node_port, "--node-port", 64, "create service nodeport")
         _run(ctx, args, "nodeport", tcp, (namespace, dry_run, output, save_config, validate), node_port=port)
 
-    @service_app.command("loadbalancer", cls=GeneratorCommand, short_help="Create a LoadBalancer service", help=_help("loadbalancer"))
+    @service_app.command("loadbalancer", cls=GoFlagsCommand, short_help="Create a LoadBalancer service", help=_help("loadbalancer"))
     def loadbalancer(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
@@ -195,7 +196,7 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         _run(ctx, args, "loadbalancer", tcp, (namespace, dry_run, output, save_config, validate))
 
-    @service_app.command("externalname", cls=GeneratorCommand, short_help="Create an ExternalName service", help=_help("externalname"))
+    @service_app.command("externalname", cls=GoFlagsCommand, short_help="Create an ExternalName service", help=_help("externalname"))
     def externalname(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --external-name external.name")] = None,

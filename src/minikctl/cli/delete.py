@@ -83,9 +83,12 @@ class DeleteOptions:
                 for entry in names:
                     name, obj_ns = entry if isinstance(entry, tuple) else (entry, ns or "")
                     try:
-                        client.delete(t.kind, obj_ns, name, dry_run=self.dry_run == "server",
-                                      propagation=CASCADE[self.cascade],
-                                      grace_period=None if self.grace_period < 0 else self.grace_period)
+                        if self.dry_run == "client":  # kubectl only looks the object up
+                            client.get(t.kind, obj_ns, name)
+                        else:
+                            client.delete(t.kind, obj_ns, name, dry_run=self.dry_run == "server",
+                                          propagation=CASCADE[self.cascade],
+                                          grace_period=None if self.grace_period < 0 else self.grace_period)
                     except errors.NotFound:
                         if self.ignore_not_found:
                             continue
@@ -106,7 +109,9 @@ class DeleteOptions:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("delete", help="Delete resources by file names, stdin, resources and names, or by resources and label selector." + EXAMPLES)
+    from minikctl.cli.goflags import GoFlagsCommand
+
+    @app.command("delete", cls=GoFlagsCommand, help="Delete resources by file names, stdin, resources and names, or by resources and label selector." + EXAMPLES)
     def delete(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="([-f FILENAME] | TYPE [(NAME | -l label | --all)])")] = None,
         namespace: options.Namespace = None,

@@ -13,6 +13,8 @@ from typing import Any
 from typer.core import TyperCommand
 
 RAW_ARGS = "minikctl.raw_args"
+# pflag's NoOptDefVal: these flags given bare mean this value, and never take the next word.
+BARE_DEFAULTS = {"--dry-run": "client", "--validate": "strict"}
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
@@ -42,13 +44,18 @@ def _bool_flags(command: Any) -> dict[str, tuple[Any, bool]]:
 
 
 def normalize(command: Any, args: list[str]) -> list[str]:
-    """Rewrite `--flag=BOOL` into the spelling click understands (or drop it)."""
+    """Rewrite `--flag=BOOL` into the spelling click understands (or drop it), `-o=yaml`
+    into `-o yaml`, and a bare `--dry-run` into `--dry-run=client`."""
     flags = _bool_flags(command)
+    options = {opt for param in command.params for opt in getattr(param, "opts", ())}
     out: list[str] = []
     for i, arg in enumerate(args):
         if arg == "--":
             out.extend(args[i:])
             break
+        if arg in BARE_DEFAULTS and arg in options:
+            out.append(f"{arg}={BARE_DEFAULTS[arg]}")
+            continue
         name, eq, value = arg.partition("=")
         if eq and len(name) == 2 and name[0] == "-" and name not in flags and name != "--":
             out += [name, value]  # `-o=yaml`: pflag reads a shorthand's value after "="

@@ -117,4 +117,6 @@ def register_verb(app: typer.Typer, command: str, help_text: str) -> None:
             all_=all, overwrite=overwrite, dry_run=options.dry_run_mode(dry_run, command), output=output,
             resource_version=resource_version)
 
-    app.command(command, help=help_text)(edit)
+    from minikctl.cli.goflags import GoFlagsCommand
+
+    app.command(command, cls=GoFlagsCommand, help=help_text)(edit)

@@ -155,7 +155,9 @@ class NoScaleSubresource(errors.StatusError):
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("scale", help=HELP + EXAMPLES)
+    from minikctl.cli.goflags import GoFlagsCommand
+
+    @app.command("scale", cls=GoFlagsCommand, help=HELP + EXAMPLES)
     def scale(
         args: Annotated[Optional[list[str]], typer.Argument(metavar="(-f FILENAME | TYPE NAME)")] = None,
         replicas: Annotated[Optional[int], typer.Option("--replicas", help="The new desired number of replicas. Required.")] = None,
