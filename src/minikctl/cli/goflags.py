@@ -95,6 +95,5 @@ def name_and_command(ctx: Any, positional: list[str], verb: str) -> tuple[str, l
     after_dash = raw[raw.index("--") + 1:] if "--" in raw else []
     names = positional[:len(positional) - len(after_dash)] if after_dash else positional
     if len(names) != 1:
-        raise errors.UsageError("NAME is required" if not names else
-                                f"exactly one NAME is required, got {len(names)}", verb)
+        raise errors.UsageError(f"exactly one NAME is required, got {len(names)}", verb)  # NameFromCommandArgs
     return names[0], after_dash
