@@ -21,30 +21,7 @@ class AppsCluster(Cluster):
         self.stsc = self.manager.controller("statefulset-controller")
         self.dsc = self.manager.controller("daemonset-controller")
         self.binder = self.manager.controller("persistentvolume-binder-controller")
-        self.apps = [self.stsc, self.dsc, self.binder]
-
-    def settle(self, *, check=None, max_syncs: int = 500) -> int:  # type: ignore[override]
-        self.pump()
-        runs = 0
-        while True:
-            progressed = False
-            for controller in self.apps:
-                key = controller.queue.get(timeout=0)
-                if key is None:
-                    continue
-                try:
-                    controller.sync(key)
-                    controller.queue.forget(key)
-                finally:
-                    controller.queue.done(key)
-                self.pump()
-                runs += 1
-                progressed = True
-                if check is not None:
-                    check()
-                assert runs < max_syncs, "controllers did not settle"
-            if not progressed:
-                return runs
+        self.settled = [self.stsc, self.dsc, self.binder]
 
     def run_pod(self, name: str, *, ready: bool = True) -> dict:
         """The kubelet starts a pod: bound to the node it is pinned to (or node-1)."""

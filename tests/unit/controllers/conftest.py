@@ -62,6 +62,7 @@ class Cluster:
                                          recorder=recorder or NullRecorder(), resync_period=None)
         self.rsc = self.manager.controller("replicaset-controller")
         self.dc = self.manager.controller("deployment-controller")
+        self.settled = [self.dc, self.rsc]  # the controllers settle() runs
 
     # -- driving ---------------------------------------------------------------------------
 
@@ -80,13 +81,13 @@ class Cluster:
         self.pump()
 
     def settle(self, *, check=None, max_syncs: int = 500) -> int:
-        """Run queued keys (every ready key of both controllers) until nothing is left;
+        """Run queued keys (every ready key of self.settled) until nothing is left;
         `check()` runs after every single sync. Errors propagate. Returns syncs run."""
         self.pump()
         runs = 0
         while True:
             progressed = False
-            for controller in (self.dc, self.rsc):
+            for controller in self.settled:
                 key = controller.queue.get(timeout=0)
                 if key is None:
                     continue
