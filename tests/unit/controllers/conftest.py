@@ -238,3 +238,22 @@ def clock() -> FakeClock:
 @pytest.fixture
 def cluster(client, clock) -> Cluster:
     return Cluster(client, clock)
+
+
+class EventLog:
+    """A recorder that keeps (type, reason, message) of every event, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, str]] = []
+
+    def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
+        self.events.append((type_, reason, message))
+
+
+@pytest.fixture
+def batch(client, clock) -> Cluster:
+    """A Cluster whose controllers record their events in `cluster.recorder`."""
+    recorder = EventLog()
+    cluster = Cluster(client, clock, recorder=recorder)
+    cluster.recorder = recorder
+    return cluster

@@ -7,23 +7,10 @@ import datetime as _dt
 
 import pytest
 
-from minikctl.client.local import LocalClient
 from minikctl.controllers import cronjob_schedule as cs
 from minikctl.controllers.base import rfc3339
 from tests.unit.controllers.batch_helpers import CRONJOB, JOB, cond, new_cronjob, owned_by
-from tests.unit.controllers.conftest import Cluster, FakeClock
-from tests.unit.controllers.test_job import Recorder
-
-
-@pytest.fixture
-def batch(tmp_path):
-    client = LocalClient.open(path=str(tmp_path))
-    clock = FakeClock()
-    recorder = Recorder()
-    cluster = Cluster(client, clock, recorder=recorder)
-    cluster.recorder = recorder
-    yield cluster
-    client.close()
+from tests.unit.controllers.conftest import Cluster
 
 
 def sync(c: Cluster, name: str = "tick") -> dict:

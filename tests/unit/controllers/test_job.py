@@ -6,30 +6,10 @@ from __future__ import annotations
 import pytest
 
 from minikctl import errors
-from minikctl.client.local import LocalClient
 from minikctl.controllers import job_util as ju
 from minikctl.controllers.base import rfc3339
 from tests.unit.controllers.batch_helpers import JOB, POD, cond, finish_pod, new_job, owned_by
-from tests.unit.controllers.conftest import Cluster, FakeClock
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, str]] = []
-
-    def event(self, obj: dict, type_: str, reason: str, message: str) -> None:
-        self.events.append((type_, reason, message))
-
-
-@pytest.fixture
-def batch(tmp_path):
-    client = LocalClient.open(path=str(tmp_path))
-    clock = FakeClock()
-    recorder = Recorder()
-    cluster = Cluster(client, clock, recorder=recorder)
-    cluster.recorder = recorder
-    yield cluster
-    client.close()
+from tests.unit.controllers.conftest import Cluster
 
 
 def sync(c: Cluster, name: str = "pi") -> dict:
