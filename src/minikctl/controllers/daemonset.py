@@ -118,12 +118,7 @@ class DaemonSetController(Controller):
                                                 meta.namespace_of(obj))
 
     def _matching_sets(self, pod: dict) -> list[dict]:
-        out = []
-        for ds in self.sets.list(meta.namespace_of(pod)):
-            selector = _selector(ds)
-            if selector is not None and not selector.empty() and selector.matches(meta.labels_of(pod)):
-                out.append(ds)
-        return out
+        return ownership.selecting(self.sets.list(meta.namespace_of(pod)), pod)
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -136,7 +131,7 @@ class DaemonSetController(Controller):
             self.expectations.delete(key)
             return
         ds = copy.deepcopy(cached)
-        selector = _selector(ds)
+        selector = ownership.spec_selector(ds)
         if selector is None or selector.empty():
             log.error("%s: DaemonSet %s has an invalid or empty selector; not syncing it", self.name, key)
             return
@@ -348,9 +343,3 @@ def _node_changed(old: dict, new: dict) -> bool:
             or (old.get("spec") or {}).get("taints") != (new.get("spec") or {}).get("taints")
             or (old.get("spec") or {}).get("unschedulable") != (new.get("spec") or {}).get("unschedulable"))
 
-
-def _selector(obj: dict) -> selectors.Selector | None:
-    try:
-        return selectors.from_label_selector((obj.get("spec") or {}).get("selector"))
-    except ValueError:
-        return None

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 
 from minikctl import errors
-from minikctl.api import kinds, meta, selectors
+from minikctl.api import kinds, meta
 from minikctl.controllers import job_failure_policy as pfp
 from minikctl.controllers import job_indexed
 from minikctl.controllers import job_util as ju
@@ -112,12 +112,7 @@ class JobController(Controller):
         return ownership.resolve_controller_ref(ref, self.kind, self.jobs.get, namespace)
 
     def matching_jobs(self, pod: dict) -> list[dict]:
-        found = []
-        for job in self.jobs.list(meta.namespace_of(pod)):
-            selector = _selector(job)
-            if selector is not None and not selector.empty() and selector.matches(meta.labels_of(pod)):
-                found.append(job)
-        return found
+        return ownership.selecting(self.jobs.list(meta.namespace_of(pod)), pod)
 
     # -- sync -----------------------------------------------------------------------------------
 
@@ -132,7 +127,7 @@ class JobController(Controller):
             return
         if ju.is_finished(cached) or cached["metadata"].get("deletionTimestamp"):
             return
-        selector = _selector(cached)
+        selector = ownership.spec_selector(cached)
         if selector is None:
             log.error("%s: Job %s has an invalid selector; not syncing it", self.name, key)
             return
@@ -430,12 +425,6 @@ def _sooner(a: float | None, b: float | None) -> float | None:
     values = [v for v in (a, b) if v is not None]
     return min(values) if values else None
 
-
-def _selector(job: dict) -> selectors.Selector | None:
-    try:
-        return selectors.from_label_selector((job.get("spec") or {}).get("selector"))
-    except ValueError:
-        return None
 
 
 def _omit_empty(status: dict) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from minikctl import errors
-from minikctl.api import meta
+from minikctl.api import meta, selectors
 from minikctl.api.kinds import Kind
 from minikctl.api.selectors import Selector
 
@@ -42,6 +42,26 @@ def resolve_controller_ref(ref: dict | None, kind: str, lookup: Callable[[str], 
     if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
         return None
     return owner
+
+
+def spec_selector(obj: dict) -> selectors.Selector | None:
+    """A controller's spec.selector, or None when it cannot be parsed."""
+    try:
+        return selectors.from_label_selector((obj.get("spec") or {}).get("selector"))
+    except ValueError:
+        return None
+
+
+def selecting(owners: list[dict], pod: dict) -> list[dict]:
+    """The owners whose selector matches the pod's labels (getPodReplicaSets and its
+    kin); an empty or invalid selector matches nothing."""
+    labels = meta.labels_of(pod)
+    out = []
+    for owner in owners:
+        selector = spec_selector(owner)
+        if selector is not None and not selector.empty() and selector.matches(labels):
+            out.append(owner)
+    return out
 
 
 class CannotAdopt(errors.MinikctlError):

@@ -133,12 +133,7 @@ class ReplicaSetController(Controller):
 
     def get_pod_replicasets(self, pod: dict) -> list[dict]:
         """ReplicaSets whose selector matches the pod; an empty selector matches nothing."""
-        found = []
-        for rs in self.replicasets.list(meta.namespace_of(pod)):
-            selector = _selector(rs)
-            if selector is not None and not selector.empty() and selector.matches(meta.labels_of(pod)):
-                found.append(rs)
-        return found
+        return ownership.selecting(self.replicasets.list(meta.namespace_of(pod)), pod)
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -154,7 +149,7 @@ class ReplicaSetController(Controller):
             self.expectations.delete(key)
             return
         needs_sync = self.expectations.satisfied(key)
-        selector = _selector(cached)
+        selector = ownership.spec_selector(cached)
         if selector is None:
             log.error("%s: ReplicaSet %s has an invalid selector; not syncing it", self.name, key)
             return  # a retry cannot fix it: the next update of the ReplicaSet will
@@ -268,7 +263,7 @@ class ReplicaSetController(Controller):
             other_ref = ownership.controller_of(other)
             if other_ref is None or other_ref.get("uid") != ref.get("uid"):
                 continue
-            selector = _selector(other)
+            selector = ownership.spec_selector(other)
             if selector is None:
                 continue
             for pod in self.pods.list(meta.namespace_of(rs), lambda p, s=selector: s.matches(meta.labels_of(p))):
@@ -324,12 +319,6 @@ def _replicas(rs: dict) -> int:
     value = (rs.get("spec") or {}).get("replicas")
     return 1 if value is None else int(value)
 
-
-def _selector(obj: dict) -> selectors.Selector | None:
-    try:
-        return selectors.from_label_selector((obj.get("spec") or {}).get("selector"))
-    except ValueError:
-        return None
 
 
 def _omit_empty(status: dict, keep: tuple[str, ...] = ()) -> dict:

@@ -23,7 +23,7 @@ import copy
 import logging
 
 from minikctl import errors
-from minikctl.api import kinds, meta, selectors
+from minikctl.api import kinds, meta
 from minikctl.controllers import ownership, pods
 from minikctl.controllers import statefulset_pods as sp
 from minikctl.controllers.base import Clock, Controller, Informers
@@ -90,13 +90,8 @@ class StatefulSetController(Controller):
                                                 meta.namespace_of(obj))
 
     def _matching_sets(self, pod: dict) -> list[dict]:
-        out = []
-        for sts in self.sets.list(meta.namespace_of(pod)):
-            selector = _selector(sts)
-            if (selector is not None and not selector.empty() and selector.matches(meta.labels_of(pod))
-                    and sp.ordinal_of(meta.name_of(sts), pod) is not None):
-                out.append(sts)
-        return out
+        return [sts for sts in ownership.selecting(self.sets.list(meta.namespace_of(pod)), pod)
+                if sp.ordinal_of(meta.name_of(sts), pod) is not None]
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -108,7 +103,7 @@ class StatefulSetController(Controller):
         if cached is None:
             return
         sts = copy.deepcopy(cached)
-        selector = _selector(sts)
+        selector = ownership.spec_selector(sts)
         if selector is None:
             log.error("%s: StatefulSet %s has an invalid selector; not syncing it", self.name, key)
             return
@@ -391,10 +386,4 @@ def _applied(sts: dict, revision: dict) -> dict:
     out["spec"]["template"] = template_of(revision)
     return out
 
-
-def _selector(obj: dict) -> selectors.Selector | None:
-    try:
-        return selectors.from_label_selector((obj.get("spec") or {}).get("selector"))
-    except ValueError:
-        return None
 
