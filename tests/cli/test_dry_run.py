@@ -12,6 +12,11 @@ def test_a_bare_dry_run_means_client_in_every_command_that_has_it(minikctl_home,
     out = run_cli("apply", "-f", str(manifest), "--dry-run", "-o", "name")  # not "-o" as its value
     assert (out.returncode, out.stdout) == (0, "configmap/a\n"), out.stderr
     assert run_cli("get", "cm", "-o", "name").stdout == ""  # nothing written
+    for create in (["create", "-f", str(manifest)], ["create", "namespace", "staging"]):
+        out = run_cli(*create, "--dry-run", "-o", "name")
+        assert out.returncode == 0 and out.stdout in ("configmap/a\n", "namespace/staging\n"), (create, out.stderr)
+    assert run_cli("get", "cm", "-o", "name").stdout == ""
+    assert run_cli("get", "ns", "staging").returncode == 1
     apply_configmaps("b")
     for verb in (["label", "cm", "b", "x=y"], ["delete", "cm", "b"], ["scale", "cm", "b", "--replicas=1"]):
         out = run_cli(*verb, "--dry-run")

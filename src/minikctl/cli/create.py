@@ -122,7 +122,9 @@ def create_generated(obj: dict, flags: GeneratorFlags, what: str) -> int:
 def register(app: typer.Typer) -> None:
     from minikctl.cli import create_job
 
-    create_app = typer.Typer(help="Create a resource from a file or from stdin.\n\n"
+    from minikctl.cli.goflags import GoFlagsCommand, GoFlagsGroup
+
+    create_app = typer.Typer(cls=GoFlagsGroup, help="Create a resource from a file or from stdin.\n\n"
                              + create_job.keep_layout(EXAMPLES.strip("\n")), rich_markup_mode=None,
                              context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -145,7 +147,7 @@ def register(app: typer.Typer) -> None:
         mode = options.dry_run_mode(dry_run, "create")
         state.exit_code = create_objects(manifests.read(list(filename), recursive), namespace, mode, output)
 
-    @create_app.command("namespace", help="Create a namespace with the specified name.")
+    @create_app.command("namespace", cls=GoFlagsCommand, help="Create a namespace with the specified name.")
     def namespace(
         name: Annotated[str, typer.Argument(metavar="NAME")],
         dry_run: options.DryRun = "none",
@@ -157,7 +159,7 @@ def register(app: typer.Typer) -> None:
                                  "namespace/" + name, 0, "")
         state.exit_code = create_objects([doc], None, options.dry_run_mode(dry_run, "create namespace"), output)
 
-    create_app.command("ns", hidden=True)(namespace)
+    create_app.command("ns", hidden=True, cls=GoFlagsCommand)(namespace)
     create_job.register(create_app)
     from minikctl.cli import create_cronjob
 

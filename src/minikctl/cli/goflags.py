@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 RAW_ARGS = "minikctl.raw_args"
 # pflag's NoOptDefVal: these flags given bare mean this value, and never take the next word.
@@ -84,6 +84,13 @@ class GoFlagsCommand(TyperCommand):
             exc.command = exc.command or ctx.command_path.partition(" ")[2]
             raise
         return super().parse_args(ctx, normalized)
+
+
+class GoFlagsGroup(TyperGroup):
+    """The same for a command group whose callback has flags of its own (`create -f`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalize(self, list(args)))
 
 
 def name_and_command(ctx: Any, positional: list[str], verb: str) -> tuple[str, list[str]]:
