@@ -464,6 +464,9 @@ def test_logs_exec_top_and_rollout_with_the_daemon(daemon):
     assert cli("apply", "-f", "-", stdin=WEB).returncode == 0
     status = cli("rollout", "status", "deploy/web", "--timeout=60s", timeout=90)
     assert status.returncode == 0 and status.stdout.endswith('deployment "web" successfully rolled out\n'), status
+    # Running and ready says the process started, not that python has printed yet (a busy machine
+    # takes a while), as in Kubernetes: wait for the line, then check what kubectl prints with it.
+    wait_until(lambda: cli("logs", "deploy/web").stdout, timeout=30, what="the first log line")
     logs = cli("logs", "deploy/web")
     assert (logs.stdout, logs.stderr.startswith("Found 2 pods, using pod/web-")) == ("hello world\n", True)
     inside = cli("exec", "deploy/web", "--", "sh", "-c", "echo $GREETING > /srv/minikctl-test-data/f && "
