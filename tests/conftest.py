@@ -33,3 +33,11 @@ def run_cli(*args: str, stdin: str | None = None, timeout: float = 60, env: dict
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def pod_range_octet() -> int:
+    """A second octet for a test daemon's own pod range (127.N.0.0/16), so daemons of tests
+    running side by side never share pod IPs; never 96, the Service cluster IP range."""
+    import random
+
+    return random.choice([o for o in range(20, 251) if o != 96])

@@ -30,6 +30,8 @@ BAD_FLAGS = [
      "key=value"),
     (["--pod-cidr", "10.0.0.0/8"], 'error: invalid argument "10.0.0.0/8" for "--pod-cidr" flag: pods are local '
      "processes: their range must be inside 127.0.0.0/8"),
+    (["--pod-cidr", "127.96.128.0/20"], 'error: invalid argument "127.96.128.0/20" for "--pod-cidr" flag: it overlaps '
+     "the Service cluster IP range 127.96.0.0/16"),
     (["--nodes", "0"], 'error: invalid argument "0" for "--nodes" flag: must be between 1 and 100'),
     (["--join"], "error: --join needs --node-name: the name of the node this agent registers"),
     (["--join", "--node-name", "w", "--nodes", "2"],

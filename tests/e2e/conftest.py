@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import pod_range_octet, run_cli
 
 
 def _kill_group(pid: int) -> None:
@@ -47,11 +47,9 @@ def daemon(minikctl_home):
     """A running background daemon; yields its home. Everything dies at teardown."""
     home = str(minikctl_home)
     os.makedirs(home, exist_ok=True)
-    import random
-
     # A pod range and a cluster DNS address of its own, so daemons of tests running
     # side by side never share IPs or answer each other's pods' DNS queries.
-    octet = random.randint(20, 250)
+    octet = pod_range_octet()
     cidr = f"127.{octet}.0.0/16"
     started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr,
                       "--cluster-dns", f"127.{octet}.255.254", timeout=60)

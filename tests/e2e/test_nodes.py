@@ -8,13 +8,12 @@ import glob
 import ipaddress
 import json
 import os
-import random
 import signal
 import time
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import pod_range_octet, run_cli
 from tests.e2e.conftest import kill_everything, wait_for
 
 SLEEPER = {"name": "c", "image": "busybox", "command": ["sleep", "3600"]}
@@ -26,7 +25,7 @@ def cluster(minikctl_home):
     everything is stopped, then every recorded process is killed by pid."""
     home = str(minikctl_home)
     os.makedirs(home, exist_ok=True)
-    cidr = f"127.{random.randint(20, 250)}.0.0/16"
+    cidr = f"127.{pod_range_octet()}.0.0/16"
 
     class Cluster:
         pod_cidr = cidr

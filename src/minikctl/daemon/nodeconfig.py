@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from minikctl import errors
-from minikctl.api.allocation import CLUSTER_DNS_IP
+from minikctl.api.allocation import CLUSTER_DNS_IP, SERVICE_CIDR
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Resources a node may announce: the standard ones, hugepages and extended resources
@@ -139,6 +139,8 @@ def parse_cidr(flag: str, text: str) -> ipaddress.IPv4Network:
         raise bad_flag(flag, text, "pods are local processes: their range must be inside 127.0.0.0/8")
     if network.prefixlen > 29:
         raise bad_flag(flag, text, "the range is too small for pods: use a /29 or larger")
+    if network.overlaps(ipaddress.ip_network(SERVICE_CIDR)):  # a pod IP could equal a Service's
+        raise bad_flag(flag, text, f"it overlaps the Service cluster IP range {SERVICE_CIDR}")
     return network
 
 

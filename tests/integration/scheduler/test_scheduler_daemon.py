@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import pod_range_octet, run_cli
 from tests.e2e.conftest import daemon, kill_everything, wait_for  # noqa: F401 - the fixture
 
 TOO_BIG = ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
@@ -80,10 +80,8 @@ def placement(app: str) -> dict[str, str | None]:
 @pytest.fixture
 def three_nodes(minikctl_home):
     """`minikctl daemon start --nodes 3`, each node 2 cpu: three nodes in one daemon."""
-    import random
-
     home = str(minikctl_home)
-    cidr = f"127.{random.randint(20, 250)}.0.0/16"
+    cidr = f"127.{pod_range_octet()}.0.0/16"
     started = run_cli("daemon", "start", "--nodes", "3", "--node-name", "k", "--node-capacity",
                       "cpu=2,memory=4Gi,pods=110", "--pod-cidr", cidr, timeout=60)
     assert started.returncode == 0, started.stderr
