@@ -1,4 +1,20 @@
-"""The service proxy: kube-proxy for one machine, in user space.
+"""The service proxy: kube-proxy for one machine, in user space or in the kernel.
+
+Two modes, as kube-proxy's --proxy-mode:
+- "userspace" (the constructor's default): every service port is a socket of this
+  process, and connections are relayed (below).
+- "nftables": cluster-IP ports (TCP and UDP) are DNAT'd by the kernel, with the rules of
+  nftrules.py in a table this process owns (nft.py: the kernel deletes it when the
+  process ends, killed or not), so traffic to a Service costs what direct traffic costs.
+  NodePorts keep their userspace listener on node_ip (whatever address the daemon is
+  told: the rules only see this host's own traffic to cluster IPs). Rules are rewritten in
+  one transaction, only when they change; established connections keep their conntrack
+  entries, UDP ones to an endpoint that left are deleted (`conntrack -D`, from the
+  conntrack package, when installed; without it a UDP client keeps its flow to the old
+  endpoint until conntrack's UDP timeout, 30-120 s). A transaction nft refuses is logged
+  and kept in `errors` for each cluster-IP port, and retried on the next resync.
+
+The rest of this docstring is the userspace mode (and NodePorts in nftables mode).
 
 Every Service with a cluster IP gets a listening socket on clusterIP:port for each of its
 ports (TCP and UDP), and NodePort/LoadBalancer Services one on node_ip:nodePort too.
@@ -34,14 +50,18 @@ closes the loop.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from minikctl.proxy import table
+from minikctl.proxy import nftrules, table
 from minikctl.proxy.loop import LoopThread, raise_nofile_limit
 from minikctl.proxy.tcprelay import TcpRelay
 
@@ -52,6 +72,8 @@ UDP_IDLE_TIMEOUT = 30.0  # seconds; conntrack's nf_conntrack_udp_timeout
 RESYNC_EVERY = 5.0  # seconds: retry listeners that could not bind, expire UDP sessions
 BACKLOG = 4096
 FD_RESERVE = 1024  # descriptors kept for the rest of the daemon (API server, kubelet, store)
+MODES = ("userspace", "nftables")
+_tables = itertools.count(1)  # a second proxy in one process gets a table of its own
 
 
 @dataclass
@@ -74,10 +96,13 @@ class _Listener:
 class ServiceProxy:
     def __init__(self, client: Any, *, node_ip: str = DEFAULT_NODE_IP, services: Any = None, endpoints: Any = None,
                  udp_idle_timeout: float = UDP_IDLE_TIMEOUT, connect_timeout: float = 5.0,
-                 max_connections: int | None = None) -> None:
+                 max_connections: int | None = None, mode: str = "userspace") -> None:
         from minikctl.api import kinds
         from minikctl.machinery.informer import Informer
 
+        if mode not in MODES:
+            raise ValueError(f"unknown proxy mode {mode!r}: one of {', '.join(MODES)}")
+        self.mode = mode
         self.client = client
         self.node_ip = node_ip
         self.udp_idle_timeout = udp_idle_timeout
@@ -96,10 +121,21 @@ class ServiceProxy:
         self.max_connections = max_connections
         self._tcp: TcpRelay | None = None
         self.synced_generation = 0
+        # nftables mode: the context (owning the table), what the last transaction made.
+        self._nft: Any = None
+        self.table_name = ""
+        self._rules: nftrules.Ruleset | None = None
+        self._ruled: dict[table.PortKey, nftrules.ServicePort] = {}
 
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.mode == "nftables":
+            from minikctl.proxy import nft
+
+            self._nft = nft.Nft()
+            n = next(_tables)
+            self.table_name = nftrules.table_name(os.getpid()) + (f"-{n}" if n > 1 else "")
         raise_nofile_limit()
         if self.max_connections is None:
             self.max_connections = _connection_budget()
@@ -126,6 +162,8 @@ class ServiceProxy:
         self._loop.stop()
         if self._tcp is not None:
             self._tcp.stop()
+        if self._nft is not None:
+            self._nft.close()  # the kernel deletes the table this context owned
 
     async def _close_all(self) -> None:
         self._closing = True  # from here on no sync runs and no listener opens
@@ -172,7 +210,10 @@ class ServiceProxy:
         return self._tcp.refused if self._tcp is not None else 0
 
     def listening(self) -> list[table.Listen]:
-        return [lst.listen for lst in self._listeners.values() if lst.handle is not None and not lst.closed]
+        """Where the proxy serves: its sockets, and in nftables mode the cluster-IP ports
+        its rules carry (those with ready endpoints and those refused for want of one)."""
+        ruled = [table.Listen(sp.cluster_ip, sp.port, sp.key.protocol) for sp in self._ruled.values()]
+        return ruled + [lst.listen for lst in self._listeners.values() if lst.handle is not None and not lst.closed]
 
     # -- following the API --------------------------------------------------------------------------
 
@@ -207,6 +248,12 @@ class ServiceProxy:
                          ", ".join(f"{h}:{p}" for h, p in bal.endpoints) or "(none)")
         for key in set(self._balancers) - set(infos):
             del self._balancers[key]
+        rule_errors: dict[table.Listen, str] = {}
+        if self.mode == "nftables":
+            rule_errors = self._apply_rules(infos)
+            # Cluster-IP ports are the kernel's: only NodePorts get a socket.
+            desired = {listen: info for listen, info in desired.items()
+                       if (listen.ip, listen.port) != (info.cluster_ip, info.port)}
         for listen in list(self._listeners):
             if listen not in desired:
                 log.info("closing %s:%d/%s", listen.ip, listen.port, listen.protocol)
@@ -220,7 +267,39 @@ class ServiceProxy:
                 continue
             self._open(listen, info.key)
         self.errors = {k: v for k, v in self.errors.items() if k in desired and k not in self._listeners}
+        self.errors.update(rule_errors)
         self.synced_generation += 1
+
+    # -- nftables ---------------------------------------------------------------------------------------
+
+    def _apply_rules(self, infos: dict[table.PortKey, table.ServicePortInfo]) -> dict[table.Listen, str]:
+        """Program the cluster-IP ports (if anything changed); the errors, per port."""
+        ports = {key: nftrules.ServicePort(key, info.cluster_ip, info.port, tuple(self._balancers[key].endpoints),
+                                           info.affinity_timeout)
+                 for key, info in infos.items()}
+        desired = nftrules.ruleset(ports.values())
+        if desired == self._rules and self._nft is not None:
+            return {}
+        from minikctl.proxy.nft import NftError
+
+        try:
+            if self._nft is None:
+                raise NftError("nftables context not open (proxy not started)")
+            self._nft.run(nftrules.transaction(self.table_name, desired, self._rules))
+        except NftError as exc:
+            msg = f"cannot program nftables table {self.table_name}: {exc}"
+            log.warning("%s", msg)
+            return {table.Listen(sp.cluster_ip, sp.port, sp.key.protocol): msg for sp in ports.values()}
+        for key in ports.keys() - self._ruled.keys():
+            sp = ports[key]
+            log.info("service port %s: DNAT %s:%d/%s (nftables)", key, sp.cluster_ip, sp.port, key.protocol)
+        for key in self._ruled.keys() - ports.keys():
+            log.info("service port %s: no more DNAT (nftables)", key)
+        gone = nftrules.departed_udp(self._ruled, ports)
+        self._rules, self._ruled = desired, ports
+        if gone:
+            asyncio.get_running_loop().run_in_executor(None, _forget_udp_flows, gone)
+        return {}
 
     # -- listeners --------------------------------------------------------------------------------------
 
@@ -376,6 +455,22 @@ def _candidates(bal: table.Balancer, first: tuple[str, int]) -> Iterator[tuple[s
     yield first
     if bal.affinity_timeout is None:
         yield from bal.alternatives({first})
+
+
+def _forget_udp_flows(flows: list[tuple[str, int, str]]) -> None:
+    """Delete the conntrack entries of UDP flows to endpoints that left, so that their
+    clients' next datagrams are balanced again (kube-proxy does the same)."""
+    tool = shutil.which("conntrack")
+    if tool is None:
+        log.debug("conntrack not installed: UDP flows to endpoints that left stay until they time out")
+        return
+    for cluster_ip, port, endpoint_ip in flows:
+        try:
+            # Exit status 1 with "0 flow entries have been deleted" when there were none.
+            subprocess.run([tool, "-D", "-p", "udp", "--orig-dst", cluster_ip, "--dport", str(port),
+                            "--reply-src", endpoint_ip], capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("conntrack -D for %s:%d/UDP -> %s: %s", cluster_ip, port, endpoint_ip, exc)
 
 
 def _connection_budget() -> int:
