@@ -196,7 +196,13 @@ class ServiceProxy:
     # -- what the proxy holds, for tests and describe ----------------------------------------------
 
     def backends(self, namespace: str, name: str, port_name: str = "", protocol: str = "TCP") -> list[tuple[str, int]]:
-        bal = self._balancers.get(table.PortKey(namespace, name, port_name, protocol))
+        """Where new connections to a service port go now (in nftables mode: what the
+        kernel's rules hold, once applied)."""
+        key = table.PortKey(namespace, name, port_name, protocol)
+        if self.mode == "nftables":
+            sp = self._ruled.get(key)
+            return list(sp.endpoints) if sp else []
+        bal = self._balancers.get(key)
         return list(bal.endpoints) if bal else []
 
     @property

@@ -177,7 +177,7 @@ def test_node_port_stays_in_user_space(api, backends, proxy):
     node_port = free_node_port(NODE_IP)
     service(api, "np", "127.96.77.14", [{"name": "http", "port": 80, "nodePort": node_port}], type="NodePort")
     endpoints(api, "np", BACKENDS[1:2], http_ports(port))
-    wait_until(lambda: ruled(proxy, NODE_IP, node_port) and ruled(proxy, "127.96.77.14", 80))
+    wait_until(lambda: proxy.backends("default", "np", "http") and ruled(proxy, NODE_IP, node_port))
     assert get(NODE_IP, node_port) == BACKENDS[1]
     assert get("127.96.77.14", 80) == BACKENDS[1]
 
