@@ -37,6 +37,9 @@ Examples:
 
   # Notice a silent node after 10s and evict its pods 20s later
   minikctl daemon start --node-monitor-grace-period 10s --default-unreachable-toleration-seconds 20
+
+  # Relay Services in the daemon rather than with the kernel's nftables rules
+  minikctl daemon start --proxy-mode userspace
 """
 
 NodeName = Annotated[Optional[str], typer.Option("--node-name", help="The name of this node, the first of --nodes (default: the host name).")]
@@ -55,6 +58,8 @@ NotReadySeconds = Annotated[int, typer.Option("--default-not-ready-toleration-se
 UnreachableSeconds = Annotated[int, typer.Option("--default-unreachable-toleration-seconds", help="tolerationSeconds of the unreachable:NoExecute toleration every pod gets.")]
 ClusterDns = Annotated[Optional[str], typer.Option("--cluster-dns", help="The loopback address of the cluster DNS server that pods' resolv.conf names (default 127.96.255.254; a second daemon on this machine needs its own).")]
 LeaseSeconds = Annotated[Optional[int], typer.Option("--node-lease-duration-seconds", help="Node lease duration; renewed every quarter of it (default 40, or the grace period if shorter).")]
+ProxyMode = Annotated[str, typer.Option("--proxy-mode", help="How Services are proxied: nftables (cluster IPs DNAT'd by the kernel; needs libnftables and CAP_NET_ADMIN), userspace (a relay in the daemon), or auto: nftables when usable, else userspace. NodePorts are relayed in either mode.")]
+PROXY_MODES = ("auto", "nftables", "userspace")
 DEFAULT_CIDR = "127.16.0.0/16"
 MAX_NODES = 100
 
@@ -79,6 +84,7 @@ class DaemonOptions:
     unreachable_seconds: int = 300
     lease_seconds: int | None = None
     cluster_dns: str | None = None
+    proxy_mode: str = "auto"
 
     def validate(self) -> dict:
         """The parsed settings; a UsageError in pflag's words for any bad value."""
@@ -86,6 +92,9 @@ class DaemonOptions:
         from minikctl.cli import durations
         from minikctl.daemon import nodeconfig
 
+        if self.proxy_mode not in PROXY_MODES:
+            raise errors.UsageError(f'invalid argument "{self.proxy_mode}" for "--proxy-mode" flag: '
+                                    f"must be one of {', '.join(PROXY_MODES)}", "daemon")
         if self.nodes < 1 or self.nodes > MAX_NODES:
             raise errors.UsageError(f'invalid argument "{self.nodes}" for "--nodes" flag: must be between 1 and {MAX_NODES}',
                                     "daemon")
@@ -140,7 +149,8 @@ class DaemonOptions:
                 "--default-unreachable-toleration-seconds", str(self.unreachable_seconds)]
         if self.join:
             return out + ["--join"]
-        return out + ["--nodes", str(self.nodes), "--address", self.address, "--api-port", str(self.api_port)]
+        return out + ["--nodes", str(self.nodes), "--address", self.address, "--api-port", str(self.api_port),
+                      "--proxy-mode", self.proxy_mode]
 
 
 def register(app: typer.Typer) -> None:
@@ -154,7 +164,8 @@ def register(app: typer.Typer) -> None:
                register_with_taints: Taints = None, node_monitor_grace_period: Grace = "40s",
                node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
                default_unreachable_toleration_seconds: UnreachableSeconds = 300,
-               node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None) -> None:
+               node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
+               proxy_mode: ProxyMode = "auto") -> None:
         if ctx.invoked_subcommand:
             return
         from minikctl import home
@@ -163,7 +174,7 @@ def register(app: typer.Typer) -> None:
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode)
         settings = opts.validate()
         if join:
             from minikctl.daemon import agent, runner
@@ -178,7 +189,7 @@ def register(app: typer.Typer) -> None:
         state.exit_code = runner.run_foreground(node_name=node_name, verbose=state.verbose,
                                                 pod_cidr=pod_cidr or DEFAULT_CIDR, address=address,
                                                 api_port=api_port, nodes=nodes, node_template=settings["template"],
-                                                lifecycle=settings["lifecycle"])
+                                                lifecycle=settings["lifecycle"], proxy_mode=proxy_mode)
 
     @daemon_app.command("start", help="Start the daemon (or, with --join, a node agent) in the background and wait until it is ready.")
     def start(node_name: NodeName = None, pod_cidr: PodCidr = None, address: Address = "127.0.0.1",
@@ -187,14 +198,15 @@ def register(app: typer.Typer) -> None:
               register_with_taints: Taints = None, node_monitor_grace_period: Grace = "40s",
               node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
               default_unreachable_toleration_seconds: UnreachableSeconds = 300,
-              node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None) -> None:
+              node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
+              proxy_mode: ProxyMode = "auto") -> None:
         from minikctl import home
         from minikctl.daemon import process
 
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode)
         opts.validate()
         _check_names(home.home(), opts)
         if join:

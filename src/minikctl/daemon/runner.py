@@ -31,7 +31,7 @@ class Daemon:
     def __init__(self, *, node_name: str | None = None, pod_cidr: str = DEFAULT_POD_CIDR,
                  home: str | None = None, api_host: str = "127.0.0.1", api_port: int = 0,
                  nodes: int = 1, node_template: NodeConfig | None = None,
-                 lifecycle: dict | None = None) -> None:
+                 lifecycle: dict | None = None, proxy_mode: str = "auto") -> None:
         from minikctl.client.local import LocalClient
 
         self.home = home or homedir.home()
@@ -41,6 +41,7 @@ class Daemon:
         self.node_template = node_template or NodeConfig(name=self.node_name, pod_cidr=pod_cidr)
         # Node lifecycle and DefaultTolerationSeconds settings (the daemon's flags).
         self.lifecycle = dict(lifecycle or {})
+        self.proxy_mode = proxy_mode  # --proxy-mode: auto, nftables or userspace
         self.units: list = []
         self.api_host, self.api_port = api_host, api_port
         self.api_server = None
@@ -74,7 +75,8 @@ class Daemon:
         from minikctl.proxy.dns import DnsServer
 
         services, endpoints = self.manager.informer("Service"), self.manager.informer("Endpoints")
-        self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints)
+        self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints,
+                                  mode=resolve_proxy_mode(self.proxy_mode))
         self.dns = DnsServer(self.client, address=self.node_template.cluster_dns, services=services,
                              endpoints=endpoints)
         self.scheduler = scheduling.build(self.client, self.manager)  # on the shared informers
@@ -148,6 +150,26 @@ class Daemon:
         log.info("stopped")
 
 
+def resolve_proxy_mode(requested: str) -> str:
+    """--proxy-mode: auto is nftables when this process may program it, else userspace;
+    nftables when it may not is an error, before anything starts."""
+    if requested == "userspace":
+        log.info("Using userspace Proxier (--proxy-mode userspace)")
+        return "userspace"
+    from minikctl.proxy import nft
+
+    why_not = nft.available()
+    if why_not is None:
+        log.info("Using nftables Proxier (--proxy-mode %s)", requested)
+        return "nftables"
+    if requested == "nftables":
+        from minikctl import errors
+
+        raise errors.MinikctlError(f"--proxy-mode nftables: {why_not}")
+    log.info("Using userspace Proxier: nftables not usable (%s)", why_not)
+    return "userspace"
+
+
 def configure_logging(verbose: int) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose > 1 else logging.INFO,
@@ -158,10 +180,11 @@ def configure_logging(verbose: int) -> None:
 
 def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAULT_POD_CIDR,
                    address: str = "127.0.0.1", api_port: int = 0, nodes: int = 1,
-                   node_template: NodeConfig | None = None, lifecycle: dict | None = None) -> int:
+                   node_template: NodeConfig | None = None, lifecycle: dict | None = None,
+                   proxy_mode: str = "auto") -> int:
     configure_logging(verbose)
     daemon = Daemon(node_name=node_name, pod_cidr=pod_cidr, api_host=address, api_port=api_port, nodes=nodes,
-                    node_template=node_template, lifecycle=lifecycle)
+                    node_template=node_template, lifecycle=lifecycle, proxy_mode=proxy_mode)
     signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())
     signal.signal(signal.SIGINT, lambda *_: daemon.request_stop())
     signal.signal(signal.SIGUSR1, lambda *_: daemon.request_stop(stop_pods=True))
