@@ -3,7 +3,8 @@ the proxy (clusterIP:port) against the same backend reached directly, in the sam
 HTTP keep-alive and a new connection per request.
 
     .venv/bin/python bench/proxy.py [--duration 3] [--connections 32] [--rounds 5] [--out FILE]
-                                    [--generator auto|wrk|python] [--experiments] [--note TEXT]
+                                    [--mode userspace|nftables|both] [--generator auto|wrk|python]
+                                    [--experiments] [--note TEXT]
 
 Load generator: wrk, from Debian's packages (`apt-get install -y wrk`; CI does not need
 it), one thread (the machine has 2 cores shared by wrk, the backend and the proxy).
@@ -21,6 +22,13 @@ and proxied runs alternate, `--rounds` times, which one goes first swapping ever
 medians are reported, with the load average before and after: the machine is shared,
 and other processes' load moves both columns, which interleaving keeps comparable.
 With the proxy's CPU time per request, the figure least moved by that load.
+
+--mode: which ServiceProxy modes run beside direct, in the same interleaved rounds:
+userspace (the relay, Service at 127.96.250.1), nftables (kernel DNAT, a second proxy on
+a second store, Service at 127.96.250.5, same backend), or both (the default when this
+process may program nftables: root with libnftables; else userspace). The nftables
+path's work is done by the kernel in the client's and backend's system calls, so it has
+no proxy CPU figure of its own.
 
 --experiments adds the relays tried in place of the ServiceProxy's (tcprelay.py, an epoll
 thread with recv_into/send), each in its own process on its own address, in the same
@@ -48,6 +56,7 @@ sys.path.insert(0, os.path.join(REPO, "src"))
 
 BACKEND_IP, BACKEND_PORT = "127.16.250.1", 18080
 CLUSTER_IP, SERVICE_PORT = "127.96.250.1", 80
+NFT_CLUSTER_IP = "127.96.250.5"  # the nftables proxy's Service: its rules must not catch the other's
 
 BACKEND = r'''
 import asyncio, sys
@@ -304,6 +313,8 @@ def main() -> int:
     ap.add_argument("--experiments", action="store_true",
                     help="also run the relays tried instead (os.splice from an epoll loop, a thread per direction)")
     ap.add_argument("--note", default="", help="a paragraph for the results (what changed since the last run)")
+    ap.add_argument("--mode", choices=("userspace", "nftables", "both"), default=None,
+                    help="the proxy modes to measure (default: both when nftables is usable, else userspace)")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "results",
                                                   f"proxy-{datetime.date.today().isoformat()}.md"))
     args = ap.parse_args()
@@ -318,32 +329,50 @@ def main() -> int:
         return 2
     load = wrk if generator == "wrk" else pygen
     from minikctl.client.local import LocalClient
-    from minikctl.proxy import ServiceProxy
+    from minikctl.proxy import ServiceProxy, nft
+
+    why_not = nft.available()
+    if args.mode is None:
+        args.mode = "both" if why_not is None else "userspace"
+        if why_not is not None:
+            print(f"note: nftables not usable ({why_not}): measuring the userspace proxy only", file=sys.stderr)
+    elif args.mode != "userspace" and why_not is not None:
+        print(f"error: --mode {args.mode}: nftables not usable: {why_not}", file=sys.stderr)
+        return 2
+    modes = ["userspace", "nftables"] if args.mode == "both" else [args.mode]
 
     host_info = machine(generator)
     load_before = os.getloadavg()
-    home = tempfile.mkdtemp(prefix="minikctl-bench-proxy-")
+    homes: list[str] = []
     children = [subprocess.Popen([sys.executable, "-c", BACKEND, BACKEND_IP, str(BACKEND_PORT)],
                                  stdout=subprocess.PIPE, text=True)]
-    proxy = None
+    proxies: list = []
+    clients: list = []
     try:
         assert children[0].stdout is not None and children[0].stdout.readline().strip() == "ready"
-        client = LocalClient.open(path=home)
-        client.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bench", "namespace": "default"},
-                       "spec": {"clusterIP": CLUSTER_IP, "ports": [{"name": "http", "port": SERVICE_PORT}]}})
-        client.create({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "bench", "namespace": "default"},
-                       "subsets": [{"addresses": [{"ip": BACKEND_IP}],
-                                    "ports": [{"name": "http", "port": BACKEND_PORT, "protocol": "TCP"}]}]})
-        proxy = ServiceProxy(client, node_ip="127.31.250.1")
-        proxy.start()
-        proxy.wait_synced(10)
-        deadline = time.monotonic() + 10
-        while not proxy.listening() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        # path -> (url, pid whose CPU is the proxy's; None: this process)
-        paths: dict[str, tuple[str, int | None]] = {
-            "direct": (f"http://{BACKEND_IP}:{BACKEND_PORT}/", None),
-            "proxy": (f"http://{CLUSTER_IP}:{SERVICE_PORT}/", None)}
+        # path -> (url, pid whose CPU is the proxy's; None: this process; 0: none, the kernel's)
+        paths: dict[str, tuple[str, int | None]] = {"direct": (f"http://{BACKEND_IP}:{BACKEND_PORT}/", None)}
+        for mode in modes:
+            # A store per proxy: each proxies every Service it sees, and the nftables
+            # rules would catch the userspace proxy's cluster IP before its socket.
+            ip = CLUSTER_IP if mode == "userspace" else NFT_CLUSTER_IP
+            homes.append(tempfile.mkdtemp(prefix="minikctl-bench-proxy-"))
+            client = LocalClient.open(path=homes[-1])
+            clients.append(client)
+            client.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "bench", "namespace": "default"},
+                           "spec": {"clusterIP": ip, "ports": [{"name": "http", "port": SERVICE_PORT}]}})
+            client.create({"apiVersion": "v1", "kind": "Endpoints",
+                           "metadata": {"name": "bench", "namespace": "default"},
+                           "subsets": [{"addresses": [{"ip": BACKEND_IP}],
+                                        "ports": [{"name": "http", "port": BACKEND_PORT, "protocol": "TCP"}]}]})
+            proxy = ServiceProxy(client, node_ip="127.31.250.1", mode=mode)
+            proxy.start()
+            proxies.append(proxy)
+            proxy.wait_synced(10)
+            deadline = time.monotonic() + 10
+            while not proxy.backends("default", "bench", "http") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            paths[mode] = (f"http://{ip}:{SERVICE_PORT}/", None if mode == "userspace" else 0)
         if args.experiments:
             for mode, (ip, port) in EXPERIMENTS.items():
                 child = subprocess.Popen([sys.executable, "-c", RELAYS, mode, ip, str(port), BACKEND_IP,
@@ -358,31 +387,37 @@ def main() -> int:
             for case, close, conns in cases:
                 order = list(paths.items())
                 for path, (url, pid) in (order if rnd % 2 == 0 else order[::-1]):
-                    cpu0 = cpu_seconds(pid)
+                    cpu0 = cpu_seconds(pid) if pid != 0 else 0.0
                     rps, p99 = load(url, args.duration, conns, close)
-                    cpu_us = 1e6 * (cpu_seconds(pid) - cpu0) / max(1.0, rps * args.duration)
+                    cpu_us = 1e6 * (cpu_seconds(pid) - cpu0) / max(1.0, rps * args.duration) if pid != 0 else 0.0
                     results.setdefault((case, path), []).append((rps, p99, cpu_us))
                     print(f"round {rnd + 1} {case:29} {path:14} {rps:10.0f} req/s  p99 {p99:.2f} ms"
-                          + (f"  proxy CPU {cpu_us:.1f} us/req" if path != "direct" else ""), flush=True)
-        client.close()
+                          + (f"  proxy CPU {cpu_us:.1f} us/req" if path not in ("direct", "nftables") else ""),
+                          flush=True)
         load_after = os.getloadavg()
     finally:
-        if proxy is not None:
+        for proxy in proxies:
             proxy.stop()
+        for client in clients:
+            client.close()
         for child in children:
             child.terminate()
             child.wait(10)
-        shutil.rmtree(home, ignore_errors=True)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
 
     lines = [f"# Service proxy benchmark, {datetime.date.today().isoformat()}", "",
              f"Machine: {host_info}. Load average (1, 5, 15 min) before: "
              + ", ".join(f"{x:.2f}" for x in load_before) + "; after: " + ", ".join(f"{x:.2f}" for x in load_after)
              + ". The machine is shared: other processes were running during the runs.", "",
              f"`bench/proxy.py --duration {args.duration} --connections {args.connections} --rounds {args.rounds}"
-             f"{' --experiments' if args.experiments else ''}`: {generator}, 1 thread, {args.connections} "
+             f" --mode {args.mode}{' --experiments' if args.experiments else ''}`: {generator}, 1 thread, "
+             f"{args.connections} "
              f"connections, {args.duration} s per run; medians of {args.rounds} rounds, direct and proxied runs "
              "interleaved (the order reverses every round). Backend: asyncio HTTP responder in its own process; "
-             "proxy: ServiceProxy (uvloop, one thread) in the bench's process. Target: proxy >= 50 % of direct "
+             "userspace: ServiceProxy's relay (an epoll thread) in the bench's process; nftables: ServiceProxy("
+             "mode='nftables'), the kernel DNATing the cluster IP (no proxy CPU of its own: the work is in the "
+             "client's and backend's system calls). Target: proxy >= 50 % of direct "
              "throughput, p99 + <= 1 ms. The 1-connection rows (one request at a time) give the latency the proxy "
              f"adds without queueing; the {args.connections}-connection rows saturate the 2 cores, where p99 is "
              "mostly queueing. req/s and p99: medians of the rounds; of direct and p99 added: medians, over the "
@@ -403,14 +438,14 @@ def main() -> int:
                 continue
             p = results[(case, path)]
             prps, pp99 = statistics.median(r[0] for r in p), statistics.median(r[1] for r in p)
-            # Against the direct run of the same round (the one next to it for "proxy"):
+            # Against the direct run of the same round (the one next to it for "userspace"):
             # the machine's load moves both alike, so these medians are the steadier ones.
             ratio = statistics.median(pr[0] / dr[0] for pr, dr in zip(p, d))
             added = statistics.median(pr[1] - dr[1] for pr, dr in zip(p, d))
-            cpu = statistics.median(r[2] for r in p)
-            name = "**proxy**" if path == "proxy" else path
+            cpu = "kernel" if path == "nftables" else f"{statistics.median(r[2] for r in p):.0f}"
+            name = f"**{path}**" if path in ("userspace", "nftables") else path
             lines.append(f"| {case} | {name} | {prps:.0f} | {100 * ratio:.0f} % | {pp99:.2f} | "
-                         f"{added:+.2f} | {cpu:.0f} |")
+                         f"{added:+.2f} | {cpu} |")
     lines += ["", "Runs (in order):", ""]
     for (case, path), runs in results.items():
         lines.append(f"- {case}, {path}: " + ", ".join(f"{r[0]:.0f} req/s p99 {r[1]:.2f} ms" for r in runs))
