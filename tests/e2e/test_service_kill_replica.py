@@ -1,7 +1,12 @@
 """Kill one of three replicas behind a Service: the daemon's proxy stops sending to it
-within one readiness period (readinessProbe periodSeconds 1), a client sending through
-the Service all along sees at most the one request that was in flight on the killed
-process fail, and once the kubelet has restarted it the pod is back in rotation."""
+within one readiness period (readinessProbe periodSeconds 1), and once the kubelet has
+restarted it the pod is back in rotation. A client sending through the Service all along
+sees, with the userspace relay, at most the one request that was in flight on the killed
+process fail (a backend that refuses is skipped for the next); with nftables, as on a
+kube-proxy node, new connections DNAT'd to the dead pod are refused until the endpoint
+leaves, and none after.
+
+`proxied_daemon` is the e2e conftest's `daemon` with an explicit --proxy-mode."""
 from __future__ import annotations
 
 import datetime
@@ -15,8 +20,8 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import run_cli
-from tests.e2e.conftest import wait_for
+from tests.conftest import pod_range_octet, run_cli
+from tests.e2e.conftest import kill_everything, wait_for
 from tests.e2e.test_daemon import deployment, pods, ready
 
 pytestmark = pytest.mark.timeout(180)
@@ -30,6 +35,34 @@ READINESS_PERIOD = 1.0  # the test Deployment's readinessProbe.periodSeconds
 # I1125 10:54:03.123 minikctl.proxy.proxy] service port default/web:http/TCP: endpoints 127.1.0.2:8080, ...
 PROXY_LINE = re.compile(r"^I(\d{4} \d\d:\d\d:\d\d\.\d{3}) minikctl\.proxy\.proxy\] "
                         r"service port default/web:http/TCP: endpoints (.*)$")
+
+
+def _nftables_reason() -> str | None:
+    from minikctl.proxy import nft
+
+    return nft.available()
+
+
+@pytest.fixture(params=["userspace", "nftables"])
+def proxied_daemon(request, minikctl_home):  # noqa: ANN001
+    """A running background daemon with --proxy-mode PARAM; yields (home, pod CIDR, mode)."""
+    mode = request.param
+    if mode == "nftables" and (why := _nftables_reason()) is not None:
+        pytest.skip(f"nftables not usable here: {why}")
+    home = str(minikctl_home)
+    os.makedirs(home, exist_ok=True)
+    octet = pod_range_octet()  # as the conftest's daemon: ranges of its own
+    cidr = f"127.{octet}.0.0/16"
+    started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr,
+                      "--cluster-dns", f"127.{octet}.255.254", "--proxy-mode", mode, timeout=60)
+    assert started.returncode == 0, started.stderr
+    try:
+        with open(os.path.join(home, "daemon.log")) as f:
+            assert f"Using {mode} Proxier" in f.read()
+        yield home, cidr, mode
+    finally:
+        run_cli("daemon", "stop", "--all", timeout=60)
+        kill_everything(home)
 
 
 def proxy_updates(home: str) -> list[tuple[float, set[str]]]:
@@ -46,8 +79,8 @@ def proxy_updates(home: str) -> list[tuple[float, set[str]]]:
     return out
 
 
-def test_killed_replica_leaves_the_service_within_one_readiness_period(daemon):
-    home, _ = daemon
+def test_killed_replica_leaves_the_service_within_one_readiness_period(proxied_daemon):
+    home, _, mode = proxied_daemon
     assert run_cli("apply", "-f", "-", stdin=deployment(3)).returncode == 0
     assert run_cli("apply", "-f", "-", stdin=SERVICE).returncode == 0
     running = wait_for(lambda: (lambda ps: ps if len(ps) == 3 and all(ready(p) for p in ps) else None)(pods()),
@@ -95,8 +128,10 @@ def test_killed_replica_leaves_the_service_within_one_readiness_period(daemon):
     finally:
         stop.set()
         thread.join(10)
-    # At most the request in flight on the killed process fails; none once it is out.
-    assert len(failures) <= 1, failures[:5]
-    assert all(t < left[0] + 0.05 for t, _ in failures), failures
+    if mode == "userspace":  # at most the request in flight on the killed process fails
+        assert len(failures) <= 1, failures[:5]
+    else:  # the kernel does not retry: new connections to it are refused while it is in the rules
+        assert all("Connection refused" in f or "reset" in f for _, f in failures), failures[:5]
+    assert all(t < left[0] + 0.05 for t, _ in failures), failures  # none once it is out
     assert not [a for a in answers if a[1] == name and left[0] + 0.05 < a[0] < left[0] + 0.3], \
         "the killed pod answered after the proxy dropped it"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import urllib.request
+
+import pytest
 
 from tests.conftest import run_cli
 from tests.e2e.conftest import wait_for
@@ -107,3 +111,22 @@ def test_port_forward_to_a_deployment(daemon):
         except subprocess.TimeoutExpired:
             os.killpg(pf.pid, signal.SIGKILL)
             pf.wait(5)
+
+
+def test_proxy_mode_flag_errors(minikctl_home):
+    """A mode that does not exist is a usage error; nftables where this process may not
+    program it is an error at start, before anything runs (here: without CAP_NET_ADMIN)."""
+    bad = run_cli("daemon", "start", "--proxy-mode", "iptables")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith('error: invalid argument "iptables" for "--proxy-mode" flag: '
+                                 "must be one of auto, nftables, userspace\n"), bad.stderr
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the daemon without CAP_NET_ADMIN")
+    out = subprocess.run(["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin", "--",
+                          sys.executable, "-m", "minikctl", "daemon", "--proxy-mode", "nftables",
+                          "--node-name", "n1", "--pod-cidr", "127.31.0.0/16", "--cluster-dns", "127.31.255.254"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert "error: --proxy-mode nftables: cannot program nftables: " in out.stderr, out.stderr
+    for left in ("state.db", "daemon.json"):  # neither a store nor a daemon's state was made
+        assert not os.path.exists(os.path.join(minikctl_home, left)), left

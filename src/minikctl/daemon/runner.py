@@ -75,8 +75,9 @@ class Daemon:
         from minikctl.proxy.dns import DnsServer
 
         services, endpoints = self.manager.informer("Service"), self.manager.informer("Endpoints")
+        mode = self.proxy_mode if self.proxy_mode != "auto" else resolve_proxy_mode("auto")
         self.proxy = ServiceProxy(self.client, node_ip=self.api_host, services=services, endpoints=endpoints,
-                                  mode=resolve_proxy_mode(self.proxy_mode))
+                                  mode=mode)
         self.dns = DnsServer(self.client, address=self.node_template.cluster_dns, services=services,
                              endpoints=endpoints)
         self.scheduler = scheduling.build(self.client, self.manager)  # on the shared informers
@@ -183,6 +184,7 @@ def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAU
                    node_template: NodeConfig | None = None, lifecycle: dict | None = None,
                    proxy_mode: str = "auto") -> int:
     configure_logging(verbose)
+    proxy_mode = resolve_proxy_mode(proxy_mode)  # before the store is opened: an error leaves nothing
     daemon = Daemon(node_name=node_name, pod_cidr=pod_cidr, api_host=address, api_port=api_port, nodes=nodes,
                     node_template=node_template, lifecycle=lifecycle, proxy_mode=proxy_mode)
     signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())
