@@ -79,11 +79,18 @@ class Api(Modifiable):
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.store.watch(since, resource=kind.resource,
                               namespace=namespace if kind.namespaced else None) as w:
-            while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
-                wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-                for event in w.next(wait):
-                    if match is None or match(event.object):
-                        yield event.type, event.object
+            # A stop that can say when it is set (machinery.stopping.StopEvent) wakes the
+            # wait at once; a plain Event is seen within a second.
+            unhook = stop.on_set(w.interrupt) if hasattr(stop, "on_set") else None
+            try:
+                while (deadline is None or time.monotonic() < deadline) and not (stop is not None and stop.is_set()):
+                    wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+                    for event in w.next(wait):
+                        if match is None or match(event.object):
+                            yield event.type, event.object
+            finally:
+                if unhook is not None:
+                    unhook()
 
     def _matcher(self, kind: Kind, label_selector: str | None, field_selector: str | None):  # type: ignore[no-untyped-def]
         if not label_selector and not field_selector:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from minikctl import errors
 from minikctl.api.kinds import Kind
+from minikctl.machinery.stopping import StopEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Informer:
         self._handlers: list[Handler] = []
         self._lock = threading.RLock()
         self.synced = threading.Event()
-        self._stop = threading.Event()
+        self._stop = StopEvent()  # wakes a local store watch at once, not at its next poll
         self._thread: threading.Thread | None = None
         self.revision = 0
 

@@ -53,14 +53,18 @@ class Subscription:
                 pass
         return got
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+    def wake(self) -> None:
+        """Make a wait() in another thread return now."""
         try:
             self._wake_w.send(b"x")
         except OSError:
             pass
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.wake()
         for path in (self._file,):
             try:
                 os.unlink(path)

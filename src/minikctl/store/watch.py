@@ -31,6 +31,7 @@ class Watch:
         self._pending: list[Event] = []
         self._dirty = False
         self._poll = FALLBACK_POLL_LOCAL if store.engine.dialect.name == "sqlite" else FALLBACK_POLL
+        self._interrupted = False
         # Fail fast with Gone if `since` is already compacted.
         self._pending = self._read()
 
@@ -48,7 +49,7 @@ class Watch:
             out, self._pending = self._pending, []
             return out
         deadline = time.monotonic() + timeout
-        while not self._sub.closed:
+        while not self._sub.closed and not self._interrupted:
             now = time.monotonic()
             # Read only when woken by a write (or a full page is waiting), or when the
             # fallback period has passed: an idle watch costs nothing in between.
@@ -71,6 +72,11 @@ class Watch:
     def __iter__(self) -> Iterator["Event"]:
         while not self._sub.closed:
             yield from self.next(FALLBACK_POLL)
+
+    def interrupt(self) -> None:
+        """From another thread: make next() return [] now, and at once from then on."""
+        self._interrupted = True
+        self._sub.wake()
 
     def close(self) -> None:
         self._sub.close()
