@@ -5,6 +5,7 @@ under the headless Service, rollout status/history/undo, scale to 0 and back, an
 orphaning delete."""
 from __future__ import annotations
 
+import glob
 import json
 import os
 
@@ -75,9 +76,14 @@ def wait_ready(names: list[str]) -> None:
     wait_for(lambda: ready_names() == names, timeout=TIMEOUT, what=f"exactly {names} ready")
 
 
+def claim_dirs(home: str, claim: str) -> list[str]:
+    """A claim's volume: volumes/pvc-<uid>_<namespace>_<claim>, as local-path names it."""
+    return glob.glob(os.path.join(home, "volumes", f"pvc-*_default_{claim}"))
+
+
 def claim_file(home: str, claim: str) -> str:
-    path = os.path.join(home, "volumes", "default", claim, "names")
-    with open(path) as f:
+    (path,) = claim_dirs(home, claim)
+    with open(os.path.join(path, "names")) as f:
         return f.read()
 
 
@@ -146,12 +152,16 @@ def test_statefulset_identity_storage_order_and_rollout(daemon) -> None:
     cli("scale", "sts/web", "--replicas=2")
     wait_ready(["web-0", "web-1"])
     assert "data-web-2" in cli("get", "pvc")
-    # Scale to zero and back: the same names, the same data.
+    # Its claim deleted (no pod uses it now), its volume goes with it.
+    (old_volume,) = claim_dirs(home, "data-web-2")
+    assert cli("delete", "pvc", "data-web-2") == 'persistentvolumeclaim "data-web-2" deleted\n'
+    wait_for(lambda: not os.path.exists(old_volume), timeout=TIMEOUT, what="the claim's volume deleted")
+    # Scale to zero and back: the same names, the same data (web-2 on a new, empty claim).
     cli("scale", "sts/web", "--replicas=0")
     wait_for(lambda: not get_json("pods")["items"], timeout=TIMEOUT, what="no pods")
     cli("scale", "sts/web", "--replicas=3")
     wait_ready(["web-0", "web-1", "web-2"])
-    assert claim_file(home, "data-web-2").splitlines()[0] == "web-2"
+    assert claim_file(home, "data-web-2") == "web-2\n"
     assert claim_file(home, "data-web-0").count("web-0") >= 3
 
     # Deleting with --cascade=orphan leaves the pods running, without an owner.

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api import allocation, defaults, kinds, meta, priority, tolerations, validation
+from minikctl.api import allocation, defaults, kinds, meta, priority, storageprotection, tolerations, validation
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -146,6 +146,8 @@ class Api(Modifiable):
         self._admit(kind, md)
         if kind.kind == "Pod":
             priority.admit_pod(self.store, obj)  # Priority admission: spec.priority from its class
+        elif kind.kind == "PersistentVolumeClaim":
+            storageprotection.admit_claim(obj)  # StorageObjectInUseProtection
         with allocation.service_write(self.store, obj, dry_run=dry_run):  # Service IPs and node ports
             if dry_run:
                 return obj

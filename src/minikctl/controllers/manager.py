@@ -133,8 +133,10 @@ class ControllerManager:
 
 
 def build(client, *, clock: Clock | None = None, informer_factory: InformerFactory = Informer,  # type: ignore[no-untyped-def]
-          recorder=None, resync_period: float | None = 60.0, node_lifecycle: dict | None = None) -> ControllerManager:
-    """A manager with every controller minikctl has, ready to start()."""
+          recorder=None, resync_period: float | None = 60.0, node_lifecycle: dict | None = None,
+          volumes_root: str | None = None) -> ControllerManager:
+    """A manager with every controller minikctl has, ready to start(). volumes_root: where
+    the kubelet keeps claims' volumes, which the binder deletes when their claims go."""
     from minikctl.controllers.cronjob import CronJobController
     from minikctl.controllers.daemonset import DaemonSetController
     from minikctl.controllers.deployment import DeploymentController
@@ -147,6 +149,7 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     from minikctl.controllers.nodelifecycle import NodeLifecycleController
     from minikctl.controllers.persistentvolumeclaim import PersistentVolumeClaimBinder
     from minikctl.controllers.podgc import PodGCController
+    from minikctl.controllers.pvcprotection import PVCProtectionController
     from minikctl.controllers.replicaset import ReplicaSetController
     from minikctl.controllers.statefulset import StatefulSetController
     from minikctl.controllers.tainteviction import TaintEvictionController
@@ -164,7 +167,8 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
         add(controller)
     for controller in (GarbageCollector, NamespaceController):
         manager.add(controller(client, manager, clock=clock, recorder=recorder))
-    for controller in (PersistentVolumeClaimBinder, EventTTLController):
+    manager.add(PersistentVolumeClaimBinder(client, manager, clock=clock, volumes_root=volumes_root))
+    for controller in (PVCProtectionController, EventTTLController):
         manager.add(controller(client, manager, clock=clock))
     # Nodes: Ready=Unknown and taints for silent nodes, taint eviction, and the pod GC of
     # pods whose node is gone.

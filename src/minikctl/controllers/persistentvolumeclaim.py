@@ -3,15 +3,19 @@ do together on a one-machine cluster. Every claim is bound as soon as it exists 
 volume is a directory under the state directory that the kubelet creates on first
 mount, src/minikctl/kubelet/volumes.py), so a claim reads `Bound` with the capacity it
 asked for and its access modes, and a dynamically provisioned volume's name, pvc-<uid>.
+
+When a claim is gone its directory is deleted (reclaimPolicy Delete, what dynamically
+provisioned volumes get), also for claims deleted while the daemon was down: the
+directories on disk are looked at once at start.
 """
 from __future__ import annotations
 
 import copy
 import logging
 
-from minikctl import errors
+from minikctl import claimdirs, errors
 from minikctl.api import kinds, meta
-from minikctl.controllers.base import Clock, Controller, Informers
+from minikctl.controllers.base import Clock, Controller, Informers, split_key
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +28,18 @@ class PersistentVolumeClaimBinder(Controller):
     kind = "PersistentVolumeClaim"
 
     def __init__(self, client, informers: Informers, *, clock: Clock | None = None,  # type: ignore[no-untyped-def]
-                 recorder=None) -> None:
+                 recorder=None, volumes_root: str | None = None) -> None:
         super().__init__(client, informers, clock=clock)
         self.pvc_kind = kinds.by_kind("PersistentVolumeClaim")
+        self.volumes_root = volumes_root  # None: no volumes of ours to reclaim (tests of the binding alone)
         self.primary.add_handler(lambda _t, obj, _old: self.enqueue(obj))
+        for d in claimdirs.existing(volumes_root) if volumes_root else []:
+            self.queue.add(d.key)  # handled once the caches have synced
 
     def sync(self, key: str) -> None:
         cached = self.primary.get(key)
+        if self.volumes_root:
+            self.reclaim(key, cached)
         if cached is None or cached["metadata"].get("deletionTimestamp"):
             return
         if not _is_bound(cached):
@@ -45,6 +54,19 @@ class PersistentVolumeClaimBinder(Controller):
                 self.client.update_status(claim)
             except errors.NotFound:
                 pass
+
+    def reclaim(self, key: str, cached: dict | None) -> None:
+        """Delete the volumes of claim `key` other than the live claim's own."""
+        assert self.volumes_root
+        if cached is None:  # gone from the cache; the store has the last word
+            ns, name = split_key(key)
+            try:
+                cached = self.client.get(self.pvc_kind, ns, name)
+            except errors.NotFound:
+                pass
+        keep = claimdirs.volume_name(cached) if cached is not None else None
+        for path in claimdirs.reclaim(self.volumes_root, key, keep):
+            log.info("%s: claim %s is gone: deleted its volume %s", self.name, key, path)
 
     def bind(self, claim: dict) -> None:
         """Name the volume (spec.volumeName may be set once) and mark the binding done."""

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+from minikctl import claimdirs
 from minikctl import home as homedir
 from minikctl.daemon import nodeconfig, process
 from minikctl.daemon.nodeconfig import NodeConfig
@@ -68,7 +69,8 @@ class Daemon:
                                        primary=i == 0))
         self.client.default_toleration_seconds = (self.lifecycle.get("not_ready_toleration_seconds", 300),
                                                   self.lifecycle.get("unreachable_toleration_seconds", 300))
-        self.manager = controllers.build(self.client, node_lifecycle=self.lifecycle)
+        self.manager = controllers.build(self.client, node_lifecycle=self.lifecycle,
+                                         volumes_root=claimdirs.root_of(self.home))
         # The proxy and DNS share the manager's Service and Endpoints caches; informers
         # must be asked for before the manager starts.
         from minikctl.proxy import ServiceProxy

@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any
 
+from minikctl import claimdirs
 from minikctl.api import kinds
 from minikctl.kubelet import adoption, containers, dnsfiles, probes, sync, termination
 from minikctl.kubelet import backoff as backoffmod
@@ -58,7 +59,7 @@ class Kubelet:
         self.allocator = Allocator(pod_cidr)
         self._images = images
         settings = sync.Settings(node_name=node_name, host_ip=host_ip, min_grace=min_grace,
-                                 pvc_root=os.path.join(home, "volumes"),
+                                 pvc_root=claimdirs.root_of(home),
                                  node_allocatable=_allocatable_for_env(allocatable) or node_allocatable(),
                                  allocatable=dict(allocatable or {}), cluster_dns=cluster_dns)
         self.syncer = sync.Syncer(

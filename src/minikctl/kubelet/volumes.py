@@ -14,6 +14,7 @@ import stat
 import tempfile
 import time
 
+from minikctl import claimdirs
 from minikctl.kubelet import env as envmod
 from minikctl.runtime.interface import Mount, Sandbox
 
@@ -75,12 +76,19 @@ def _setup(pod: dict, sandbox: Sandbox, volume: dict, src: envmod.Sources, pvc_r
 
 def _claim(pod: dict, name: str, claim: dict, src: envmod.Sources, root: str) -> str:
     """A PersistentVolumeClaim is a directory under the state directory that outlives
-    its pods, as a local-path provisioner gives."""
+    its pods, as a local-path provisioner gives: one per claim object (claimdirs.py)."""
     ns = pod["metadata"].get("namespace") or "default"
     claim_name = claim.get("claimName", "")
-    if src.get_pvc is not None and src.get_pvc(ns, claim_name) is None:
-        raise VolumeError(name, f'persistentvolumeclaim "{claim_name}" not found')
-    path = os.path.join(root or os.path.join(tempfile.gettempdir(), "minikctl-pvc"), ns, claim_name)
+    root = root or os.path.join(tempfile.gettempdir(), "minikctl-pvc")
+    if src.get_pvc is None:  # no API to ask (unit tests of the runtime): one directory per name
+        path = os.path.join(root, ns, claim_name)
+    else:
+        obj = src.get_pvc(ns, claim_name)
+        if obj is None:
+            raise VolumeError(name, f'persistentvolumeclaim "{claim_name}" not found')
+        if obj["metadata"].get("deletionTimestamp"):  # the kubelet's own check, pkg/volume/util
+            raise VolumeError(name, f'persistentvolumeclaim "{claim_name}" is being deleted')
+        path = claimdirs.path_of(root, obj)
     os.makedirs(path, exist_ok=True)
     return path
 

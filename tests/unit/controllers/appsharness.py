@@ -1,4 +1,4 @@
-"""A harness for the DaemonSet, StatefulSet and claim-binder controllers: the shared
+"""A harness for the DaemonSet, StatefulSet, claim-binder and pvc-protection controllers: the shared
 Cluster (real store, pumped informers, fake clock) with a settle() over these
 controllers, and builders for their objects."""
 from __future__ import annotations
@@ -21,7 +21,10 @@ class AppsCluster(Cluster):
         self.stsc = self.manager.controller("statefulset-controller")
         self.dsc = self.manager.controller("daemonset-controller")
         self.binder = self.manager.controller("persistentvolume-binder-controller")
-        self.settled = [self.stsc, self.dsc, self.binder]
+        self.protection = self.manager.controller("pvc-protection-controller")
+        # pvc-protection first: a claim released by a pod's deletion is gone before the
+        # set's sync in the same round looks at it (in the daemon the set's sync retries).
+        self.settled = [self.protection, self.stsc, self.dsc, self.binder]
 
     def run_pod(self, name: str, *, ready: bool = True) -> dict:
         """The kubelet starts a pod: bound to the node it is pinned to (or node-1)."""

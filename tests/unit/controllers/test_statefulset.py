@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from minikctl import errors
 from minikctl.api import kinds
 from minikctl.controllers import history
 from minikctl.controllers.events import EventRecorder
@@ -252,14 +253,25 @@ def test_a_changed_retention_policy_is_applied_to_existing_claims(apps: AppsClus
     assert "ownerReferences" not in apps.client.get(PVC, "default", "data-web-0")["metadata"]
 
 
-def test_a_claim_deleted_under_a_live_pod_is_created_again(apps: AppsCluster):
+def test_a_claim_deleted_under_a_live_pod_waits_for_it_then_comes_back_new(apps: AppsCluster):
     apps.client.create(new_statefulset(replicas=1))
     bring_up(apps, 1)
     old_uid = apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"]
     apps.client.delete(PVC, "default", "data-web-0")
+    with pytest.raises(errors.MinikctlError, match="^pvc data-web-0 is being deleted$"):
+        apps.stsc.resync()
+        apps.settle()  # the set's sync fails (and is retried), as Kubernetes' does
+    apps.settle()
+    claim = apps.client.get(PVC, "default", "data-web-0")  # Terminating: web-0 still uses it
+    assert claim["metadata"]["uid"] == old_uid and claim["metadata"]["deletionTimestamp"]
+    assert claim["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
+    apps.client.delete(POD, "default", "web-0")
+    apps.finish("web-0")
+    apps.settle()  # the pod is gone: so is the claim; the set creates both again
     apps.stsc.resync()  # claims carry no controller reference: the next sync (a resync) sees it missing
     apps.settle()
     assert apps.client.get(PVC, "default", "data-web-0")["metadata"]["uid"] != old_uid
+    assert apps.names() == ["web-0"]
     assert status(apps)["collisionCount"] == 0  # StatefulSetStatus always carries it
 
 

@@ -169,3 +169,25 @@ def test_mounts_with_sub_path_and_read_only(sandbox):
     assert os.path.isdir(os.path.join(paths["data"], "web/logs"))  # created, as the kubelet does
     with pytest.raises(volumes.VolumeError, match="invalid subpath"):
         volumes.mounts({"volumeMounts": [{"name": "data", "mountPath": "/x", "subPath": "../etc"}]}, paths, {})
+
+
+def test_a_claim_is_a_directory_of_its_own_claim_object(sandbox, tmp_path):
+    root = str(tmp_path / "volumes")
+    claims = {"data": {"metadata": {"name": "data", "namespace": "default", "uid": "u-1"},
+                       "spec": {"volumeName": "pvc-u-1"}}}
+    src = env.Sources(get_configmap=lambda ns, n: None, get_secret=lambda ns, n: None, pod_ip="127.16.0.2",
+                      get_pvc=lambda ns, n: claims.get(n))
+    vol = [{"name": "v", "persistentVolumeClaim": {"claimName": "data"}}]
+    paths = volumes.materialize(pod(vol), sandbox, src, pvc_root=root)
+    assert paths["v"] == os.path.join(root, "pvc-u-1_default_data") and os.path.isdir(paths["v"])
+
+    # Deleted and created again under its name: a new, empty volume.
+    claims["data"] = {"metadata": {"name": "data", "namespace": "default", "uid": "u-2"}, "spec": {}}
+    assert volumes.materialize(pod(vol), sandbox, src, pvc_root=root)["v"].endswith("/pvc-u-2_default_data")
+
+    claims["data"]["metadata"]["deletionTimestamp"] = "2026-11-25T00:00:00Z"
+    with pytest.raises(volumes.VolumeError, match='persistentvolumeclaim "data" is being deleted'):
+        volumes.materialize(pod(vol), sandbox, src, pvc_root=root)
+    del claims["data"]
+    with pytest.raises(volumes.VolumeError, match='persistentvolumeclaim "data" not found'):
+        volumes.materialize(pod(vol), sandbox, src, pvc_root=root)
