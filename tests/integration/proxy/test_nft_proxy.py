@@ -222,3 +222,25 @@ def test_a_killed_proxy_leaves_no_table(minikctl_home):
             os.killpg(child.pid, signal.SIGKILL)
             child.wait(timeout=10)
         child.stdout.close()
+
+
+def test_rules_nft_refuses_are_errors_not_a_crash_and_retried(api, backends, proxy, monkeypatch):
+    from minikctl.proxy import nftrules
+
+    port = free_port(BACKENDS[0])
+    for ip in BACKENDS[:2]:
+        backends.http(ip, port)
+    real = nftrules.transaction
+    monkeypatch.setattr(nftrules, "transaction", lambda *a: real(*a) + "add rule ip no-such-table c accept\n")
+    service(api, "broken", "127.96.77.15", [{"name": "http", "port": 80}])
+    endpoints(api, "broken", BACKENDS[:1], http_ports(port))
+    listen = wait_until(lambda: next((k for k in proxy.errors if k.ip == "127.96.77.15"), None),
+                        what="the refused transaction in errors")
+    assert listen.port == 80 and "cannot program nftables table" in proxy.errors[listen]
+    assert "Error: " in proxy.errors[listen]  # nft's own message
+    assert not proxy.backends("default", "broken", "http")  # nothing half-applied
+    monkeypatch.setattr(nftrules, "transaction", real)
+    endpoints(api, "broken", BACKENDS[:2], http_ports(port))  # any change syncs again
+    wait_until(lambda: len(proxy.backends("default", "broken", "http")) == 2 and not proxy.errors,
+               what="the rules applied on the next sync")
+    assert {get("127.96.77.15", 80) for _ in range(4)} == set(BACKENDS[:2])
