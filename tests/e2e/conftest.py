@@ -42,23 +42,54 @@ def kill_everything(home: str) -> None:
             _kill_group(pid)
 
 
-@pytest.fixture
-def daemon(minikctl_home):
-    """A running background daemon; yields its home. Everything dies at teardown."""
-    home = str(minikctl_home)
+def start_daemon(home: str, *flags: str) -> str:
+    """`minikctl daemon start` on `home` with a pod range and a cluster DNS address of its
+    own, so daemons of tests running side by side never share IPs or answer each other's
+    pods' DNS queries; returns the pod range."""
     os.makedirs(home, exist_ok=True)
-    # A pod range and a cluster DNS address of its own, so daemons of tests running
-    # side by side never share IPs or answer each other's pods' DNS queries.
     octet = pod_range_octet()
     cidr = f"127.{octet}.0.0/16"
     started = run_cli("daemon", "start", "--node-name", "node-1", "--pod-cidr", cidr,
-                      "--cluster-dns", f"127.{octet}.255.254", timeout=60)
+                      "--cluster-dns", f"127.{octet}.255.254", *flags, timeout=60)
     assert started.returncode == 0, started.stderr
+    return cidr
+
+
+def stop_everything(home: str) -> None:
+    run_cli("daemon", "stop", "--all", timeout=60)
+    kill_everything(home)
+
+
+@pytest.fixture
+def daemon(minikctl_home):
+    """A running background daemon; yields (home, pod range). Everything dies at teardown."""
+    home = str(minikctl_home)
+    cidr = start_daemon(home)
     try:
         yield home, cidr
     finally:
-        run_cli("daemon", "stop", "--all", timeout=60)
-        kill_everything(home)
+        stop_everything(home)
+
+
+@pytest.fixture(params=["userspace", "nftables"])
+def proxied_daemon(request, minikctl_home):  # noqa: ANN001
+    """The daemon with an explicit --proxy-mode, each in turn; yields (home, pod range, mode).
+    nftables is skipped, with the reason, where this process may not program it."""
+    mode = request.param
+    if mode == "nftables":
+        from minikctl.proxy import nft
+
+        why = nft.available()
+        if why is not None:
+            pytest.skip(f"nftables not usable here: {why}")
+    home = str(minikctl_home)
+    cidr = start_daemon(home, "--proxy-mode", mode)
+    try:
+        with open(os.path.join(home, "daemon.log")) as f:
+            assert f"Using {mode} Proxier" in f.read()
+        yield home, cidr, mode
+    finally:
+        stop_everything(home)
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05, what: str = "condition"):

@@ -19,7 +19,6 @@ from minikctl.proxy.loop import raise_nofile_limit
 from tests.conftest import run_cli
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_daemon import pods, ready
-from tests.e2e.test_service_kill_replica import proxied_daemon  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.timeout(180)
 CLIENTS = 5000
@@ -63,7 +62,7 @@ def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def test_five_thousand_connections_through_the_daemon(proxied_daemon):  # noqa: F811
+def test_five_thousand_connections_through_the_daemon(proxied_daemon):
     home, _, mode = proxied_daemon
     daemon_pid = process.read_state(home)["pid"]
     raise_nofile_limit()
