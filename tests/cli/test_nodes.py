@@ -32,6 +32,14 @@ BAD_FLAGS = [
      "processes: their range must be inside 127.0.0.0/8"),
     (["--pod-cidr", "127.96.128.0/20"], 'error: invalid argument "127.96.128.0/20" for "--pod-cidr" flag: it overlaps '
      "the Service cluster IP range 127.96.0.0/16"),
+    (["--service-cluster-ip-range", "10.0.0.0/16"], 'error: invalid argument "10.0.0.0/16" for '
+     '"--service-cluster-ip-range" flag: Services are reached on this machine: the range must be inside 127.0.0.0/8'),
+    (["--service-cluster-ip-range", "127.0.0.0/8"], 'error: invalid argument "127.0.0.0/8" for '
+     '"--service-cluster-ip-range" flag: it holds 127.0.0.1, where the API server and NodePorts listen'),
+    (["--service-cluster-ip-range", "127.97.0.0/30"], 'error: invalid argument "127.97.0.0/30" for '
+     '"--service-cluster-ip-range" flag: the range is too small: use a /28 or larger'),
+    (["--service-cluster-ip-range", "127.16.0.0/20"], 'error: invalid argument "127.16.0.0/16" for "--pod-cidr" '
+     "flag: it overlaps the Service cluster IP range 127.16.0.0/20"),
     (["--nodes", "0"], 'error: invalid argument "0" for "--nodes" flag: must be between 1 and 100'),
     (["--join"], "error: --join needs --node-name: the name of the node this agent registers"),
     (["--join", "--node-name", "w", "--nodes", "2"],

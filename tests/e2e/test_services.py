@@ -130,3 +130,33 @@ def test_proxy_mode_flag_errors(minikctl_home):
     assert "error: --proxy-mode nftables: cannot program nftables: " in out.stderr, out.stderr
     for left in ("state.db", "daemon.json"):  # neither a store nor a daemon's state was made
         assert not os.path.exists(os.path.join(minikctl_home, left)), left
+
+
+def test_a_daemon_with_a_service_range_of_its_own(minikctl_home):
+    """--service-cluster-ip-range (a second daemon on this machine needs one): Services get
+    IPs from it, the cluster DNS server takes its last address and answers there, and the
+    store keeps the range when the daemon starts again without the flag."""
+    import dns.message
+    import dns.query
+
+    from tests.conftest import pod_range_octet
+    from tests.e2e.conftest import stop_everything
+
+    home, octet = str(minikctl_home), pod_range_octet()
+    flags = ["--node-name", "node-1", "--pod-cidr", f"127.{octet}.0.0/16"]
+    try:
+        started = run_cli("daemon", "start", *flags, "--service-cluster-ip-range", "127.97.3.0/24", timeout=60)
+        assert started.returncode == 0, started.stderr
+        assert run_cli("create", "service", "clusterip", "web", "--tcp=80:8080").returncode == 0
+        ip = run_cli("get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}").stdout
+        assert ip.startswith("127.97.3.") and ip != "127.97.3.254", ip
+        reply = dns.query.udp(dns.message.make_query("web.default.svc.cluster.local", "A"), "127.97.3.254", timeout=5)
+        assert [r.address for rrset in reply.answer for r in rrset] == [ip]
+
+        assert run_cli("daemon", "stop", timeout=60).returncode == 0
+        started = run_cli("daemon", "start", *flags, timeout=60)  # no flag: the store's range stays
+        assert started.returncode == 0, started.stderr
+        assert run_cli("create", "service", "clusterip", "api", "--tcp=80:8080").returncode == 0
+        assert run_cli("get", "svc", "api", "-o", "jsonpath={.spec.clusterIP}").stdout.startswith("127.97.3.")
+    finally:
+        stop_everything(home)

@@ -4,8 +4,11 @@ portallocator, and the storage's allocation "transaction").
 
 Ranges (one machine, no real network, so everything lives on loopback):
 
-- cluster IPs: 127.96.0.0/16, SEPARATE from pod IPs (each node's pod CIDR is carved
-  from 127.16.0.0/12, i.e. 127.16.x.y-127.31.x.y). Linux routes all of 127/8 to `lo`,
+- cluster IPs: 127.96.0.0/16 unless the daemon is started with another
+  --service-cluster-ip-range (as kube-apiserver's flag), SEPARATE from pod IPs (each
+  node's pod CIDR is carved from 127.16.0.0/12 by default). The range in force is the
+  record's (below): the in-process CLI allocates from it too. Its last usable address is
+  kept for the cluster DNS server. Linux routes all of 127/8 to `lo`,
   so the proxy can bind every cluster IP without configuring anything. As in
   Kubernetes the network and broadcast addresses are never handed out; dynamic picks
   prefer the upper part of the range (above min(max(16, size/16), 256) addresses), so
@@ -56,9 +59,6 @@ STALE_AFTER = 60.0
 _RETRIES = 200
 _rng = random.Random()
 
-_NETWORK = ipaddress.ip_network(SERVICE_CIDR)
-
-
 # -- the ranges ----------------------------------------------------------------------
 
 def _static_band(size: int, lo: int, hi: int, step: int) -> int:
@@ -68,12 +68,18 @@ def _static_band(size: int, lo: int, hi: int, step: int) -> int:
     return min(max(lo, size // step), hi)
 
 
+def dns_ip(cidr: str) -> str:
+    """The cluster DNS server's address in a service range: its last usable address."""
+    return str(ipaddress.ip_network(cidr).broadcast_address - 1)
+
+
 class _IPRange:
     def __init__(self, cidr: str) -> None:
         self.net = ipaddress.ip_network(cidr)
         self.base = int(self.net.network_address) + 1  # network address never used
         self.size = self.net.num_addresses - 2          # nor the broadcast address
         self.band = _static_band(self.net.num_addresses, 16, 256, 16)
+        self.reserved = dns_ip(cidr)
 
     def contains(self, value: str) -> bool:
         try:
@@ -90,6 +96,8 @@ class _IPRange:
 
 
 class _PortRange:
+    reserved = None
+
     def __init__(self, lo: int, hi: int) -> None:
         self.base, self.size = lo, hi - lo + 1
         self.band = _static_band(self.size, 16, 128, 32)
@@ -104,8 +112,13 @@ class _PortRange:
         return f"{self.base}-{self.base + self.size - 1}"
 
 
-IPS = _IPRange(SERVICE_CIDR)
+IPS = _IPRange(SERVICE_CIDR)  # the default range; the record says which one is in force
 PORTS = _PortRange(*NODE_PORT_RANGE)
+
+
+def _ips_of_record(rec: dict) -> _IPRange:
+    cidr = rec["serviceIPs"].get("range") or SERVICE_CIDR
+    return IPS if cidr == SERVICE_CIDR else _IPRange(cidr)
 
 
 # -- what a Service needs and holds ---------------------------------------------------
@@ -140,7 +153,7 @@ def held_ips(svc: dict | None) -> set[str]:
     spec = (svc or {}).get("spec") or {}
     if not needs_cluster_ip(spec):
         return set()
-    return {ip for ip in _ips_of(spec) if ip != "None" and IPS.contains(ip)}
+    return {ip for ip in _ips_of(spec) if ip != "None"}
 
 
 def held_ports(svc: dict | None) -> set[str]:
@@ -223,7 +236,8 @@ def _fresh_record(store) -> dict:  # type: ignore[no-untyped-def]
     services, _ = store.list("services")
     for svc in services:
         for ip in held_ips(svc):
-            ips.setdefault(ip, _owner(svc))
+            if IPS.contains(ip):
+                ips.setdefault(ip, _owner(svc))
         for port in held_ports(svc):
             ports.setdefault(port, _owner(svc))
     return {"apiVersion": "minikctl.io/v1", "kind": "RangeAllocation", "metadata": {"name": RECORD},
@@ -261,6 +275,34 @@ def _change(store, change: Callable[[dict], Any], *, dry_run: bool = False) -> A
     raise errors.Conflict(RESOURCE, RECORD)
 
 
+def service_range(store) -> str:  # type: ignore[no-untyped-def]
+    """The cluster IP range in force on this store."""
+    return _ips_of_record(_load(store)).describe()
+
+
+def set_service_range(store, cidr: str) -> None:  # type: ignore[no-untyped-def]
+    """Make `cidr` the cluster IP range (the daemon's --service-cluster-ip-range). Refused
+    while a Service holds an IP outside it: those addresses would be handed out twice."""
+    new = _IPRange(cidr)
+
+    def change(rec: dict) -> None:
+        if rec["serviceIPs"].get("range") == new.describe():
+            return
+        table = rec["serviceIPs"]["allocated"]
+        for ip in [ip for ip, e in table.items() if not new.contains(ip) and _stale(store, e, ip, held_ips)]:
+            del table[ip]  # its Service is gone: nothing to keep
+        outside = sorted(f"{e.get('service')} ({ip})" for ip, e in table.items() if not new.contains(ip))
+        if outside:
+            raise errors.MinikctlError(
+                f"cannot change the Service cluster IP range to {new.describe()}: "
+                f"{len(outside)} Service(s) hold cluster IPs outside it: {', '.join(outside[:3])}"
+                f"{', ...' if len(outside) > 3 else ''}; delete them first, or keep "
+                f"--service-cluster-ip-range {_ips_of_record(rec).describe()}")
+        rec["serviceIPs"]["range"] = new.describe()
+
+    _change(store, change)
+
+
 def allocated(store) -> tuple[dict[str, dict], dict[str, dict]]:  # type: ignore[no-untyped-def]
     """(cluster IPs, node ports) currently recorded, each value -> its owner."""
     rec = _load(store)
@@ -290,7 +332,7 @@ def _take(store, table: dict, rng, value: str | None, owner: dict,  # type: igno
     allocated_ = table["allocated"]
 
     def free(v: str) -> bool:
-        if v == CLUSTER_DNS_IP:
+        if v == rng.reserved:
             return False
         entry = allocated_.get(v)
         return entry is None or entry.get("uid") == owner["uid"] or _stale(store, entry, v, held)
@@ -310,7 +352,7 @@ def _take(store, table: dict, rng, value: str | None, owner: dict,  # type: igno
         start = _rng.randrange(lo, hi)
         for i in range(hi - lo):
             candidate = rng.at(lo + (start - lo + i) % (hi - lo))
-            if candidate not in allocated_:
+            if candidate not in allocated_ and candidate != rng.reserved:
                 allocated_[candidate] = owner
                 return candidate
     for candidate, entry in list(allocated_.items()):  # full: reclaim a stale entry
@@ -369,7 +411,7 @@ def _allocate(store, new: dict, old: dict | None, *, dry_run: bool) -> tuple[set
         ips = []
         for requested in ip_requests:
             try:
-                ips.append(_take(store, rec["serviceIPs"], IPS, requested, owner, held_ips))
+                ips.append(_take(store, rec["serviceIPs"], _ips_of_record(rec), requested, owner, held_ips))
             except _Taken as exc:
                 if requested is None:
                     raise errors.StatusError(f"Internal error occurred: failed to allocate a serviceIP: {exc.message}") from None

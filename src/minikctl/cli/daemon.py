@@ -56,7 +56,8 @@ Grace = Annotated[str, typer.Option("--node-monitor-grace-period", help="How lon
 Monitor = Annotated[Optional[str], typer.Option("--node-monitor-period", help="How often node health is checked (default: 5s, or a quarter of the grace period if shorter).")]
 NotReadySeconds = Annotated[int, typer.Option("--default-not-ready-toleration-seconds", help="tolerationSeconds of the not-ready:NoExecute toleration every pod gets.")]
 UnreachableSeconds = Annotated[int, typer.Option("--default-unreachable-toleration-seconds", help="tolerationSeconds of the unreachable:NoExecute toleration every pod gets.")]
-ClusterDns = Annotated[Optional[str], typer.Option("--cluster-dns", help="The loopback address of the cluster DNS server that pods' resolv.conf names (default 127.96.255.254; a second daemon on this machine needs its own).")]
+ClusterDns = Annotated[Optional[str], typer.Option("--cluster-dns", help="The loopback address of the cluster DNS server that pods' resolv.conf names (default: the last address of --service-cluster-ip-range, 127.96.255.254).")]
+ServiceRange = Annotated[Optional[str], typer.Option("--service-cluster-ip-range", help="The loopback range Services' cluster IPs come from, kept in the store (default: the store's, 127.96.0.0/16 for a new one); a second daemon on this machine needs its own, as it needs its own --pod-cidr.")]
 LeaseSeconds = Annotated[Optional[int], typer.Option("--node-lease-duration-seconds", help="Node lease duration; renewed every quarter of it (default 40, or the grace period if shorter).")]
 ProxyMode = Annotated[str, typer.Option("--proxy-mode", help="How Services are proxied: nftables (cluster IPs DNAT'd by the kernel; needs libnftables and CAP_NET_ADMIN), userspace (a relay in the daemon), or auto: nftables when usable, else userspace. NodePorts are relayed in either mode.")]
 PROXY_MODES = ("auto", "nftables", "userspace")
@@ -85,6 +86,7 @@ class DaemonOptions:
     lease_seconds: int | None = None
     cluster_dns: str | None = None
     proxy_mode: str = "auto"
+    service_cidr: str | None = None
 
     def validate(self) -> dict:
         """The parsed settings; a UsageError in pflag's words for any bad value."""
@@ -104,7 +106,8 @@ class DaemonOptions:
             raise errors.UsageError("--join needs --node-name: the name of the node this agent registers", "daemon")
         if self.node_name:
             nodeconfig.check_node_name(self.node_name)
-        nodeconfig.parse_cidr("--pod-cidr", self.pod_cidr or DEFAULT_CIDR)
+        services = nodeconfig.parse_service_range(self.service_cidr) if self.service_cidr else None
+        nodeconfig.parse_cidr("--pod-cidr", self.pod_cidr or DEFAULT_CIDR, services)
         grace = durations.parse(self.grace, "--node-monitor-grace-period", "daemon")
         if grace <= 0:
             raise errors.UsageError(f'invalid argument "{self.grace}" for "--node-monitor-grace-period" flag: '
@@ -132,7 +135,7 @@ class DaemonOptions:
             labels=nodeconfig.parse_labels(self.labels), taints=nodeconfig.parse_taints(self.taints))
         if self.cluster_dns is not None:
             template.cluster_dns = nodeconfig.parse_cluster_dns(self.cluster_dns)
-        return {"lifecycle": lifecycle, "template": template}
+        return {"lifecycle": lifecycle, "template": template, "service_cidr": str(services) if services else None}
 
     def args(self) -> list[str]:
         """The same flags for the background process (`daemon start`)."""
@@ -141,7 +144,7 @@ class DaemonOptions:
                             ("--node-capacity", self.capacity), ("--kube-reserved", self.reserved),
                             ("--node-labels", self.labels), ("--register-with-taints", self.taints),
                             ("--node-monitor-period", self.monitor), ("--node-lease-duration-seconds", self.lease_seconds),
-                            ("--cluster-dns", self.cluster_dns)):
+                            ("--cluster-dns", self.cluster_dns), ("--service-cluster-ip-range", self.service_cidr)):
             if value is not None:
                 out += [flag, str(value)]
         out += ["--node-monitor-grace-period", self.grace,
@@ -165,7 +168,7 @@ def register(app: typer.Typer) -> None:
                node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
                default_unreachable_toleration_seconds: UnreachableSeconds = 300,
                node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
-               proxy_mode: ProxyMode = "auto") -> None:
+               proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None) -> None:
         if ctx.invoked_subcommand:
             return
         from minikctl import home
@@ -174,7 +177,7 @@ def register(app: typer.Typer) -> None:
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns, proxy_mode)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range)
         settings = opts.validate()
         if join:
             from minikctl.daemon import agent, runner
@@ -189,7 +192,8 @@ def register(app: typer.Typer) -> None:
         state.exit_code = runner.run_foreground(node_name=node_name, verbose=state.verbose,
                                                 pod_cidr=pod_cidr or DEFAULT_CIDR, address=address,
                                                 api_port=api_port, nodes=nodes, node_template=settings["template"],
-                                                lifecycle=settings["lifecycle"], proxy_mode=proxy_mode)
+                                                lifecycle=settings["lifecycle"], proxy_mode=proxy_mode,
+                                                service_cidr=settings["service_cidr"])
 
     @daemon_app.command("start", help="Start the daemon (or, with --join, a node agent) in the background and wait until it is ready.")
     def start(node_name: NodeName = None, pod_cidr: PodCidr = None, address: Address = "127.0.0.1",
@@ -199,14 +203,14 @@ def register(app: typer.Typer) -> None:
               node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
               default_unreachable_toleration_seconds: UnreachableSeconds = 300,
               node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
-              proxy_mode: ProxyMode = "auto") -> None:
+              proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None) -> None:
         from minikctl import home
         from minikctl.daemon import process
 
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns, proxy_mode)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range)
         opts.validate()
         _check_names(home.home(), opts)
         if join:

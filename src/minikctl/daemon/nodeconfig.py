@@ -130,7 +130,24 @@ def check_node_name(name: str) -> None:
         raise bad_flag("--node-name", name, problems[0])
 
 
-def parse_cidr(flag: str, text: str) -> ipaddress.IPv4Network:
+def parse_service_range(text: str) -> ipaddress.IPv4Network:
+    """--service-cluster-ip-range: a loopback range, big enough for a few Services and
+    the cluster DNS address."""
+    flag = "--service-cluster-ip-range"
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise bad_flag(flag, text, f"invalid CIDR address: {text}") from None
+    if not isinstance(network, ipaddress.IPv4Network) or not network.subnet_of(LOOPBACK):
+        raise bad_flag(flag, text, "Services are reached on this machine: the range must be inside 127.0.0.0/8")
+    if network.prefixlen > 28:
+        raise bad_flag(flag, text, "the range is too small: use a /28 or larger")
+    if ipaddress.ip_address("127.0.0.1") in network:  # the API server's and NodePorts' address
+        raise bad_flag(flag, text, "it holds 127.0.0.1, where the API server and NodePorts listen")
+    return network
+
+
+def parse_cidr(flag: str, text: str, services: ipaddress.IPv4Network | None = None) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
@@ -139,8 +156,9 @@ def parse_cidr(flag: str, text: str) -> ipaddress.IPv4Network:
         raise bad_flag(flag, text, "pods are local processes: their range must be inside 127.0.0.0/8")
     if network.prefixlen > 29:
         raise bad_flag(flag, text, "the range is too small for pods: use a /29 or larger")
-    if network.overlaps(ipaddress.ip_network(SERVICE_CIDR)):  # a pod IP could equal a Service's
-        raise bad_flag(flag, text, f"it overlaps the Service cluster IP range {SERVICE_CIDR}")
+    services = services or ipaddress.ip_network(SERVICE_CIDR)
+    if network.overlaps(services):  # a pod IP could equal a Service's
+        raise bad_flag(flag, text, f"it overlaps the Service cluster IP range {services}")
     return network
 
 

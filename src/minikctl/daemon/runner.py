@@ -184,7 +184,7 @@ def configure_logging(verbose: int) -> None:
 def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAULT_POD_CIDR,
                    address: str = "127.0.0.1", api_port: int = 0, nodes: int = 1,
                    node_template: NodeConfig | None = None, lifecycle: dict | None = None,
-                   proxy_mode: str = "auto") -> int:
+                   proxy_mode: str = "auto", service_cidr: str | None = None) -> int:
     configure_logging(verbose)
     proxy_mode = resolve_proxy_mode(proxy_mode)  # before the store is opened: an error leaves nothing
     daemon = Daemon(node_name=node_name, pod_cidr=pod_cidr, api_host=address, api_port=api_port, nodes=nodes,
@@ -204,4 +204,23 @@ def run_foreground(*, node_name: str | None, verbose: int, pod_cidr: str = DEFAU
 
             raise errors.MinikctlError(f'node "{name}" is run by a joined node agent (pid {agent["pid"]}): '
                                        "stop it first (daemon stop --node-name NAME) or choose another --node-name")
+    apply_service_range(daemon, service_cidr)
     return daemon.run()
+
+
+def apply_service_range(daemon: Daemon, requested: str | None) -> None:
+    """--service-cluster-ip-range: kept in the store (the in-process CLI allocates from it
+    too); without the flag the store's range stays. The pod range must not overlap it,
+    and the cluster DNS address defaults to its last address."""
+    import ipaddress
+
+    from minikctl import errors
+    from minikctl.api import allocation
+
+    if requested:
+        allocation.set_service_range(daemon.client.store, requested)
+    services = allocation.service_range(daemon.client.store)
+    if ipaddress.ip_network(daemon.pod_cidr).overlaps(ipaddress.ip_network(services)):
+        raise errors.MinikctlError(f"the pod CIDR {daemon.pod_cidr} overlaps the Service cluster IP range {services}")
+    if daemon.node_template.cluster_dns == allocation.CLUSTER_DNS_IP:  # the default: the range's own
+        daemon.node_template.cluster_dns = allocation.dns_ip(services)

@@ -308,3 +308,34 @@ def test_finalizer_deletion_releases(client):
     body["metadata"]["finalizers"] = []
     client.update(body)
     assert record(client)[0] == {}
+
+
+# -- the range in force (--service-cluster-ip-range) -------------------------------------------
+
+def test_a_new_range_is_used_by_every_client_of_the_store_and_keeps_its_dns_address(client, tmp_path):
+    assert allocation.service_range(client.store) == "127.96.0.0/16"
+    allocation.set_service_range(client.store, "127.97.0.0/28")  # 14 usable addresses
+    other = LocalClient.open(path=str(tmp_path))  # another process's client: the record is shared
+    try:
+        ips = {other.create(service(f"s{i}"))["spec"]["clusterIP"] for i in range(13)}
+        assert ips == {f"127.97.0.{i}" for i in range(1, 14)}  # .14 is the cluster DNS address
+        assert allocation.dns_ip("127.97.0.0/28") == "127.97.0.14"
+        with pytest.raises(errors.StatusError, match="failed to allocate a serviceIP: range is full"):
+            other.create(service("s13"))
+        with pytest.raises(errors.Invalid, match=r"The range of valid IPs is 127\.97\.0\.0/28"):
+            other.create(service("fixed", clusterIP="127.96.0.20"))
+    finally:
+        other.close()
+
+
+def test_the_range_cannot_move_away_from_ips_services_hold(client):
+    held = client.create(service("web"))["spec"]["clusterIP"]
+    with pytest.raises(errors.MinikctlError) as exc:
+        allocation.set_service_range(client.store, "127.97.0.0/16")
+    assert str(exc.value) == (f"cannot change the Service cluster IP range to 127.97.0.0/16: 1 Service(s) hold "
+                              f"cluster IPs outside it: default/web ({held}); delete them first, or keep "
+                              "--service-cluster-ip-range 127.96.0.0/16")
+    assert allocation.service_range(client.store) == "127.96.0.0/16"
+    client.delete(SVC, "default", "web")
+    allocation.set_service_range(client.store, "127.97.0.0/16")
+    assert client.create(service("web"))["spec"]["clusterIP"].startswith("127.97.")
