@@ -41,6 +41,11 @@ KINDS = {
     "runtimeclass-node-v1": "node.k8s.io.v1.RuntimeClass",
     "lease-coordination-v1": "coordination.k8s.io.v1.Lease",
     "controllerrevision-apps-v1": "apps.v1.ControllerRevision",
+    "serviceaccount-v1": "v1.ServiceAccount",
+    "role-rbac-v1": "rbac.authorization.k8s.io.v1.Role",
+    "rolebinding-rbac-v1": "rbac.authorization.k8s.io.v1.RoleBinding",
+    "clusterrole-rbac-v1": "rbac.authorization.k8s.io.v1.ClusterRole",
+    "clusterrolebinding-rbac-v1": "rbac.authorization.k8s.io.v1.ClusterRoleBinding",
 }
 
 

@@ -46,9 +46,8 @@ UNACTED_POD_SPEC: tuple[str, ...] = (
     "dnsConfig",
     "hostAliases",
     "setHostnameAsFQDN",
-    # Service accounts: there is no token issuer, so nothing is mounted or checked.
-    "serviceAccountName",
-    "serviceAccount",
+    # Service accounts: admission checks the named one exists (api/serviceaccounts.py),
+    # but there is no token issuer, so no token is mounted.
     "automountServiceAccountToken",
     # Registries: images resolve from the local image store; nothing is pulled.
     "imagePullSecrets",
@@ -629,7 +628,15 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Endpoints": _endpoints,
     "PersistentVolumeClaim": _pvc,
     "PriorityClass": lambda pc: pc.setdefault("preemptionPolicy", "PreemptLowerPriority"),
+    "RoleBinding": lambda rb: _rbac().default_binding(rb),
+    "ClusterRoleBinding": lambda crb: _rbac().default_binding(crb),
 }
+
+
+def _rbac():  # type: ignore[no-untyped-def]
+    from minikctl.api.rules import rbac  # stdlib-only, like this module
+
+    return rbac
 
 
 def apply_defaults(kind: Kind, obj: dict) -> None:

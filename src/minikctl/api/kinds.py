@@ -56,6 +56,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("", "v1", "Endpoints", "endpoints", ("ep",)),
     Kind("", "v1", "ConfigMap", "configmaps", ("cm",)),
     Kind("", "v1", "Secret", "secrets"),
+    Kind("", "v1", "ServiceAccount", "serviceaccounts", ("sa",)),
     Kind("", "v1", "Event", "events", ("ev",)),
     Kind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", ("pvc",)),
     Kind("apps", "v1", "ControllerRevision", "controllerrevisions"),
@@ -68,6 +69,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("coordination.k8s.io", "v1", "Lease", "leases"),
     Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", ("pc",), namespaced=False),
     Kind("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", namespaced=False),
+    # RBAC objects are stored and served, not enforced: the one user is an administrator.
+    Kind("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+    Kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    Kind("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+    Kind("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
 )
 
 _BY_GVK = {(k.api_version, k.kind): k for k in KINDS}

@@ -687,7 +687,6 @@ UNACTED_CASES = [
         "spec.hostNetwork",
         "spec.hostPID",
         "spec.dnsConfig",
-        "spec.serviceAccountName",
         "spec.imagePullSecrets",
         "spec.initContainers[0].securityContext",
         "spec.containers[1].securityContext",

@@ -65,6 +65,8 @@ from minikctl.api.rules.names import validate_annotations, validate_label_select
 from minikctl.api.rules.node import validate_node
 from minikctl.api.rules.others import validate_lease, validate_namespace, validate_pvc, validate_runtime_class
 from minikctl.api.priority import validate_priority_class  # noqa: E402,I001 - PriorityClass rules live with admission
+from minikctl.api.rules.rbac import (validate_cluster_role, validate_cluster_role_binding, validate_role,
+                                     validate_role_binding)
 from minikctl.api.rules.podspec import validate_pod, validate_pod_spec, validate_pod_template, validate_tolerations
 from minikctl.api.rules.resources import validate_resources
 from minikctl.api.rules.service import validate_endpoints, validate_service
@@ -96,6 +98,10 @@ _KIND_RULES: dict[str, Callable[[dict], list[Cause]]] = {
     "PersistentVolumeClaim": validate_pvc,
     "Endpoints": validate_endpoints,
     "Node": validate_node,
+    "Role": validate_role,
+    "ClusterRole": validate_cluster_role,
+    "RoleBinding": validate_role_binding,
+    "ClusterRoleBinding": validate_cluster_role_binding,
 }
 
 

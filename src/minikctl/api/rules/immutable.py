@@ -59,6 +59,10 @@ def update_rules(kind: Kind, new: dict, old: dict) -> list[Cause]:
             causes.append(invalid("preemptionPolicy", as_str(new.get("preemptionPolicy")), IMMUTABLE))
     elif k == "PersistentVolumeClaim":
         causes += _pvc_update(new_spec, old_spec)
+    elif k in ("RoleBinding", "ClusterRoleBinding"):
+        from minikctl.api.rules.rbac import role_ref_update
+
+        causes += role_ref_update(new, old)
     return causes
 
 

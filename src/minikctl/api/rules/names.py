@@ -71,10 +71,17 @@ def name_is_dns1035(name: str, prefix: bool = False) -> list[str]:
 NameFn = Callable[[str, bool], list[str]]
 
 # Which name syntax each kind's metadata.name must follow; everything else is a subdomain.
+def _rbac_name(name: str, prefix: bool = False) -> list[str]:
+    from minikctl.api.rules.rbac import path_segment_name  # rbac.py uses this module's helpers
+
+    return path_segment_name(name, prefix)
+
+
 NAME_RULES: dict[str, NameFn] = {
     "Namespace": name_is_label,     # ValidateNamespaceName
     "Service": name_is_dns1035,     # ValidateServiceName: names become DNS labels
     "StatefulSet": name_is_label,   # pod names and hostnames derive from it (since 1.31)
+    **dict.fromkeys(("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"), _rbac_name),  # ValidateRBACName
 }
 
 # --- Ports -----------------------------------------------------------------------------------
