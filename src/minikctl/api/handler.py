@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api import allocation, defaults, kinds, meta, priority, storageprotection, tolerations, validation
+from minikctl.api import (allocation, defaults, kinds, meta, priority, serviceaccounts, storageprotection,
+                          tolerations, validation)
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -146,6 +147,7 @@ class Api(Modifiable):
         self._admit(kind, md)
         if kind.kind == "Pod":
             priority.admit_pod(self.store, obj)  # Priority admission: spec.priority from its class
+            serviceaccounts.admit_pod(self, obj, dry_run=dry_run)  # ServiceAccount admission
         elif kind.kind == "PersistentVolumeClaim":
             storageprotection.admit_claim(obj)  # StorageObjectInUseProtection
         with allocation.service_write(self.store, obj, dry_run=dry_run):  # Service IPs and node ports
