@@ -151,6 +151,7 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     from minikctl.controllers.podgc import PodGCController
     from minikctl.controllers.pvcprotection import PVCProtectionController
     from minikctl.controllers.replicaset import ReplicaSetController
+    from minikctl.controllers.serviceaccount import ServiceAccountController
     from minikctl.controllers.statefulset import StatefulSetController
     from minikctl.controllers.tainteviction import TaintEvictionController
 
@@ -170,6 +171,7 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     manager.add(PersistentVolumeClaimBinder(client, manager, clock=clock, volumes_root=volumes_root))
     for controller in (PVCProtectionController, EventTTLController):
         manager.add(controller(client, manager, clock=clock))
+    manager.add(ServiceAccountController(client, manager, clock=clock))  # a `default` SA per namespace
     # Nodes: Ready=Unknown and taints for silent nodes, taint eviction, and the pod GC of
     # pods whose node is gone.
     settings = node_lifecycle or {}
