@@ -107,6 +107,21 @@ _MESSAGES: dict[str, dict[int, tuple[str, str, bool]]] = {
     "NonResourceAttributes": {1: _f("path", STR), 2: _f("verb", STR)},
     "SelfSubjectRulesReview": {1: _f("metadata", "ObjectMeta"), 2: _f("spec", "SelfSubjectRulesReviewSpec")},
     "SelfSubjectRulesReviewSpec": {1: _f("namespace", STR)},
+    # `kubectl create serviceaccount|role|clusterrole|rolebinding|clusterrolebinding`
+    "ServiceAccount": {1: _f("metadata", "ObjectMeta"), 2: _f("secrets", "ObjectReference", True),
+                       3: _f("imagePullSecrets", "LocalObjectReference", True),
+                       4: _f("automountServiceAccountToken", BOOL)},
+    "ObjectReference": {1: _f("kind", STR), 2: _f("namespace", STR), 3: _f("name", STR), 4: _f("uid", STR),
+                        5: _f("apiVersion", STR), 6: _f("resourceVersion", STR), 7: _f("fieldPath", STR)},
+    "Role": {1: _f("metadata", "ObjectMeta"), 2: _f("rules", "PolicyRule", True)},
+    "ClusterRole": {1: _f("metadata", "ObjectMeta"), 2: _f("rules", "PolicyRule", True),
+                    3: _f("aggregationRule", "AggregationRule")},
+    "PolicyRule": {1: _f("verbs", STR, True), 2: _f("apiGroups", STR, True), 3: _f("resources", STR, True),
+                   4: _f("resourceNames", STR, True), 5: _f("nonResourceURLs", STR, True)},
+    "AggregationRule": {1: _f("clusterRoleSelectors", "LabelSelector", True)},
+    "RoleBinding": {1: _f("metadata", "ObjectMeta"), 2: _f("subjects", "Subject", True), 3: _f("roleRef", "RoleRef")},
+    "Subject": {1: _f("kind", STR), 2: _f("apiGroup", STR), 3: _f("name", STR), 4: _f("namespace", STR)},
+    "RoleRef": {1: _f("apiGroup", STR), 2: _f("kind", STR), 3: _f("name", STR)},
 }
 # (apiVersion, kind) of the objects this module can decode -> their message.
 _TOP = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -114,7 +129,11 @@ _TOP = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1
         ("batch/v1", "CronJob"): "CronJob",
         **{(f"authentication.k8s.io/{v}", "SelfSubjectReview"): "SelfSubjectReview" for v in ("v1", "v1beta1", "v1alpha1")},
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
-        ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview"}
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
+        ("v1", "ServiceAccount"): "ServiceAccount",
+        **{("rbac.authorization.k8s.io/v1", k): m for k, m in (("Role", "Role"), ("ClusterRole", "ClusterRole"),
+                                                              ("RoleBinding", "RoleBinding"),
+                                                              ("ClusterRoleBinding", "RoleBinding"))}}
 
 
 class _Undecodable(Exception):
@@ -211,7 +230,8 @@ def _message(name: str, buf: bytes) -> dict:
             continue
         field, type_, repeated = spec
         if repeated:
-            value = _value(type_, wire, raw)
+            # An item on the wire is an item, even "": a Role's apiGroups [""] is the core group.
+            value = _bytes(raw).decode() if type_ == STR else _value(type_, wire, raw)
             if value is not None:
                 out.setdefault(field, []).append(value)
         elif type_ in (MAP_STR, MAP_BYTES):
