@@ -179,4 +179,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_serviceaccount
 
     create_serviceaccount.register(create_app)
+    from minikctl.cli import create_rolebinding
+
+    create_rolebinding.register(create_app)
     app.add_typer(create_app, name="create")
