@@ -40,6 +40,7 @@ KINDS = {
     "cronjob-batch-v1": "batch.v1.CronJob",
     "runtimeclass-node-v1": "node.k8s.io.v1.RuntimeClass",
     "lease-coordination-v1": "coordination.k8s.io.v1.Lease",
+    "poddisruptionbudget-policy-v1": "policy.v1.PodDisruptionBudget",
     "controllerrevision-apps-v1": "apps.v1.ControllerRevision",
     "serviceaccount-v1": "v1.ServiceAccount",
     "role-rbac-v1": "rbac.authorization.k8s.io.v1.Role",

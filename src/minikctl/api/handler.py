@@ -25,9 +25,11 @@ from minikctl.store.store import DELETED, Store
 STATUS_SUBRESOURCE = {
     "Pod", "Service", "Namespace", "Node", "PersistentVolumeClaim",
     "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
+    "PodDisruptionBudget",
 }
 # Kinds whose metadata.generation tracks spec changes.
-GENERATION = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "PersistentVolumeClaim"}
+GENERATION = {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob", "PersistentVolumeClaim",
+              "PodDisruptionBudget"}
 # The field selectors Kubernetes supports beyond metadata.name and metadata.namespace.
 FIELD_LABELS = {
     "Pod": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",

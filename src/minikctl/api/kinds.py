@@ -67,6 +67,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("batch", "v1", "CronJob", "cronjobs", ("cj",), categories=_WORKLOAD),
     Kind("batch", "v1", "Job", "jobs", categories=_WORKLOAD),
     Kind("coordination.k8s.io", "v1", "Lease", "leases"),
+    Kind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", ("pdb",)),
     Kind("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", ("pc",), namespaced=False),
     Kind("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", namespaced=False),
     # RBAC objects are stored and served, not enforced: the one user is an administrator.

@@ -16,7 +16,7 @@ from minikctl.api.kinds import Kind
 
 # Subresources served per kind (besides the kind's own verbs on the main resource).
 _STATUS_KINDS = {"Pod", "Service", "Namespace", "Node", "PersistentVolumeClaim", "Deployment", "ReplicaSet",
-                 "DaemonSet", "StatefulSet", "Job", "CronJob"}
+                 "DaemonSet", "StatefulSet", "Job", "CronJob", "PodDisruptionBudget"}
 _SCALE_KINDS = {"Deployment", "ReplicaSet", "StatefulSet"}
 
 

@@ -67,6 +67,7 @@ from minikctl.api.rules.others import validate_lease, validate_namespace, valida
 from minikctl.api.priority import validate_priority_class  # noqa: E402,I001 - PriorityClass rules live with admission
 from minikctl.api.rules.rbac import (validate_cluster_role, validate_cluster_role_binding, validate_role,
                                      validate_role_binding)
+from minikctl.api.rules.policy import validate_pod_disruption_budget
 from minikctl.api.rules.podspec import validate_pod, validate_pod_spec, validate_pod_template, validate_tolerations
 from minikctl.api.rules.resources import validate_resources
 from minikctl.api.rules.service import validate_endpoints, validate_service
@@ -102,6 +103,7 @@ _KIND_RULES: dict[str, Callable[[dict], list[Cause]]] = {
     "ClusterRole": validate_cluster_role,
     "RoleBinding": validate_role_binding,
     "ClusterRoleBinding": validate_cluster_role_binding,
+    "PodDisruptionBudget": validate_pod_disruption_budget,
 }
 
 

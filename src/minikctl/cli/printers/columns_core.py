@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from minikctl.cli.printers import age, columns_rbac
+from minikctl.cli.printers import age, columns_policy, columns_rbac
 from minikctl.cli.printers.columns import AGE, NAME, Column, Context, as_int, meta, name, spec, status
 from minikctl.cli.printers.values import NONE, format_labels
 
@@ -286,4 +286,5 @@ BY_KIND: dict[str, tuple[Column, ...]] = {
     "Lease": LEASE,
     "PriorityClass": PRIORITYCLASS,
     **columns_rbac.BY_KIND,  # ServiceAccounts and the RBAC kinds
+    **columns_policy.BY_KIND,  # PodDisruptionBudgets
 }
