@@ -88,7 +88,7 @@ class GeneratorFlags:
         return cls(namespace, mode, output, save_config)
 
 
-def create_generated(obj: dict, flags: GeneratorFlags, what: str) -> int:
+def create_generated(obj: dict, flags: GeneratorFlags, what: str, *, wrap_errors: bool = True) -> int:
     """Create the object a generator built (create configmap/secret/deployment/service).
     Like kubectl's generators, nothing is validated client side (a client dry run prints
     the object as built), and the server's refusal reads `failed to create <what>: ...`.
@@ -107,6 +107,8 @@ def create_generated(obj: dict, flags: GeneratorFlags, what: str) -> int:
         try:
             obj = state.client().create(obj, dry_run=flags.dry_run == "server")
         except errors.StatusError as exc:
+            if not wrap_errors:  # create role|clusterrole: kubectl prints the server's error as is
+                raise
             raise errors.MinikctlError(f"failed to create {what}: {exc.message}") from None
     if flags.output == "name":
         print(resources.ref(kind, obj))
@@ -182,4 +184,7 @@ def register(app: typer.Typer) -> None:
     from minikctl.cli import create_rolebinding
 
     create_rolebinding.register(create_app)
+    from minikctl.cli import create_role
+
+    create_role.register(create_app)
     app.add_typer(create_app, name="create")
