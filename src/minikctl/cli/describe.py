@@ -101,6 +101,8 @@ class DescribeOptions:
             except errors.NotFound:
                 pass
             return related
+        if obj.get("kind") == "ServiceAccount":  # its secrets: missing ones are marked, tokens listed
+            return {"secrets": client.list(kinds.by_kind("Secret"), md.get("namespace") or "default")[0]}
         owned_kinds = {"Deployment": "ReplicaSet", "ReplicaSet": "Pod", "DaemonSet": "Pod",
                        "StatefulSet": "Pod", "Job": "Pod", "CronJob": "Job"}
         child = owned_kinds.get(obj.get("kind", ""))

@@ -103,3 +103,16 @@ def test_a_pod_naming_a_missing_account_is_forbidden(served):
     got = json.loads(served.kubectl("get", "pod", "plain", "-o", "json", check=True).stdout)
     assert (got["spec"]["serviceAccountName"], got["spec"]["serviceAccount"]) == ("default", "default")
     assert served.kubectl("get", "sa", "default", check=True).returncode == 0
+
+
+def test_describe_pages_match_kubectl(served, tmp_path):
+    """kubectl's own describers (client side) against minikctl's, on the same objects."""
+    from tests.conftest import run_cli
+
+    served.kubectl("apply", "-f", str(MANIFEST), check=True)  # the shop namespace and its Role
+    served.kubectl("apply", "-f", str(pathlib.Path(__file__).with_name("rbac_describe.yaml")), check=True)
+    env = {"MINIKCTL_HOME": served.home}
+    for args in (("sa", "robot"), ("clusterrole", "mix"), ("rolebinding", "rb"), ("role", "pod-reader", "-n", "shop")):
+        theirs = served.kubectl("describe", *args, check=True).stdout
+        ours = run_cli("describe", *args, env=env)
+        assert (ours.returncode, ours.stdout) == (0, theirs), args
