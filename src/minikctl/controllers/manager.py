@@ -140,6 +140,7 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     from minikctl.controllers.cronjob import CronJobController
     from minikctl.controllers.daemonset import DaemonSetController
     from minikctl.controllers.deployment import DeploymentController
+    from minikctl.controllers.disruption import DisruptionController
     from minikctl.controllers.endpoints import EndpointsController
     from minikctl.controllers.eventttl import EventTTLController
     from minikctl.controllers.garbagecollector import GarbageCollector
@@ -179,6 +180,7 @@ def build(client, *, clock: Clock | None = None, informer_factory: InformerFacto
     add(NodeLifecycleController, source="node-controller", grace_period=grace,
         monitor_period=float(settings.get("monitor_period", min(5.0, grace / 4))))
     add(TaintEvictionController)
+    add(DisruptionController)  # PodDisruptionBudgets' status, which evictions decide on
     manager.add(PodGCController(client, manager, clock=clock,
                                 quarantine=float(settings.get("podgc_quarantine", min(40.0, grace)))))
     return manager
