@@ -173,6 +173,20 @@ class HttpClient(Modifiable):
         self._call("POST", object_path(pod, namespace, name, "binding"), body=binding)
         return self.get(pod, namespace, name)  # the in-process bind returns the bound pod
 
+    def evict(self, namespace: str, name: str, *, grace_period: int | None = None, dry_run: bool = False) -> dict:
+        """POST a policy/v1 Eviction: the Status on success; a 429 (TooManyRequests) when a
+        PodDisruptionBudget refuses, with the budget's reason in the error's causes."""
+        from minikctl.api import kinds
+
+        options: dict = {"kind": "DeleteOptions", "apiVersion": "v1"}
+        if grace_period is not None:
+            options["gracePeriodSeconds"] = grace_period
+        if dry_run:
+            options["dryRun"] = ["All"]
+        eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace},
+                    "deleteOptions": options}
+        return self._call("POST", object_path(kinds.by_kind("Pod"), namespace, name, "eviction"), body=eviction)
+
     # -- HTTP --------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, query: dict | None = None, body: Any = None,

@@ -21,3 +21,9 @@ class LocalClient(Api):
 
     def close(self) -> None:
         self.store.close()
+
+    def evict(self, namespace: str, name: str, *, grace_period: int | None = None, dry_run: bool = False) -> dict:
+        """pods/eviction: a delete PodDisruptionBudgets may refuse (429), as the API server does it."""
+        from minikctl.api import eviction
+
+        return eviction.evict(self, namespace, name, grace_period=grace_period, dry_run=dry_run)
