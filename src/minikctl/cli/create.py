@@ -1,5 +1,6 @@
 """`minikctl create`: create objects from files (never updating), or from a generator
-(namespace, job, cronjob, configmap, secret, deployment, service)."""
+(namespace, job, cronjob, configmap, secret, deployment, service, serviceaccount, role,
+clusterrole, rolebinding, clusterrolebinding)."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +32,11 @@ Examples:
   # Create a deployment with 3 replicas, and a service in front of it
   minikctl create deployment web --image=nginx --replicas=3 --port=80
   minikctl create service clusterip web --tcp=80:80
+
+  # Create a service account, a role, and bind one to the other (stored, not enforced)
+  minikctl create serviceaccount builder
+  minikctl create role pod-reader --verb=get,list,watch --resource=pods
+  minikctl create rolebinding read-pods --role=pod-reader --serviceaccount=default:builder
 """
 
 
