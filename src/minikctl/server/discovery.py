@@ -19,7 +19,7 @@ AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGro
 
 _SUB_VERBS = {"status": ["get", "patch", "update"], "scale": ["get", "patch", "update"], "log": ["get"],
               "binding": ["create"], "exec": ["create", "get"], "attach": ["create", "get"],
-              "portforward": ["create", "get"]}
+              "portforward": ["create", "get"], "eviction": ["create"]}
 
 
 def aggregated_version(accept: str) -> str | None:
@@ -78,6 +78,8 @@ def _sub_kind(kind: Kind, sub: str) -> dict:
         return {"group": "autoscaling", "version": "v1", "kind": "Scale"}
     if sub == "binding":
         return {"group": "", "version": "v1", "kind": "Binding"}
+    if sub == "eviction":
+        return {"group": "policy", "version": "v1", "kind": "Eviction"}
     if sub in ("exec", "attach", "portforward"):
         options = {"exec": "PodExecOptions", "attach": "PodAttachOptions", "portforward": "PodPortForwardOptions"}
         return {"group": "", "version": "v1", "kind": options[sub]}
@@ -136,6 +138,8 @@ def _api_subresource(kind: Kind, sub: str) -> dict:
                    "kind": _sub_kind(kind, sub)["kind"], "verbs": _SUB_VERBS[sub]}
     if sub == "scale":
         entry.update(group="autoscaling", version="v1")
+    if sub == "eviction":
+        entry.update(group="policy", version="v1")  # kubectl drain looks for exactly this entry
     return entry
 
 

@@ -122,6 +122,12 @@ _MESSAGES: dict[str, dict[int, tuple[str, str, bool]]] = {
     "RoleBinding": {1: _f("metadata", "ObjectMeta"), 2: _f("subjects", "Subject", True), 3: _f("roleRef", "RoleRef")},
     "Subject": {1: _f("kind", STR), 2: _f("apiGroup", STR), 3: _f("name", STR), 4: _f("namespace", STR)},
     "RoleRef": {1: _f("apiGroup", STR), 2: _f("kind", STR), 3: _f("name", STR)},
+    # policy/v1 Eviction: `kubectl drain` (server/eviction.py)
+    "Eviction": {1: _f("metadata", "ObjectMeta"), 2: _f("deleteOptions", "DeleteOptions")},
+    "DeleteOptions": {1: _f("gracePeriodSeconds", KEEP0), 2: _f("preconditions", "Preconditions"),
+                      3: _f("orphanDependents", BOOL), 4: _f("propagationPolicy", STR), 5: _f("dryRun", STR, True),
+                      6: _f("ignoreStoreReadErrorWithClusterBreakingPotential", BOOL)},
+    "Preconditions": {1: _f("uid", STR), 2: _f("resourceVersion", STR)},
 }
 # (apiVersion, kind) of the objects this module can decode -> their message.
 _TOP = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1", "Secret"): "Secret",
@@ -131,6 +137,7 @@ _TOP = {("v1", "Namespace"): "Namespace", ("v1", "ConfigMap"): "ConfigMap", ("v1
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): "SelfSubjectAccessReview",
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview"): "SelfSubjectRulesReview",
         ("v1", "ServiceAccount"): "ServiceAccount",
+        **{(v, "Eviction"): "Eviction" for v in ("policy/v1", "policy/v1beta1")},
         **{("rbac.authorization.k8s.io/v1", k): m for k, m in (("Role", "Role"), ("ClusterRole", "ClusterRole"),
                                                               ("RoleBinding", "RoleBinding"),
                                                               ("ClusterRoleBinding", "RoleBinding"))}}

@@ -14,6 +14,7 @@ api layer (`ex.api`), never the store.
     .../x/scale, .../x/log          scale.py, logs.py
     .../pods/x/exec, attach, portforward   podexec.py, podattach.py, portforward.py (WebSocket)
     POST   .../pods/x/binding       the scheduler's binding
+    POST   .../pods/x/eviction      eviction.py (PodDisruptionBudgets decide)
 """
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def _handler_for(method: str, t: Target):  # type: ignore[no-untyped-def]
         return scale.serve
     if t.subresource == "binding":
         return {"POST": _bind}.get(method)
+    if t.subresource == "eviction":
+        from minikctl.server import eviction
+
+        return {"POST": eviction.serve}.get(method)
     if t.subresource in ("exec", "attach", "portforward"):
         from minikctl.server import podattach, podexec, portforward
 

@@ -23,7 +23,7 @@ _SCALE_KINDS = {"Deployment", "ReplicaSet", "StatefulSet"}
 def subresources(kind: Kind) -> tuple[str, ...]:
     out: list[str] = []
     if kind.kind == "Pod":
-        out += ["attach", "binding", "exec", "log", "portforward"]
+        out += ["attach", "binding", "eviction", "exec", "log", "portforward"]
     if kind.kind in _SCALE_KINDS:
         out.append("scale")
     if kind.kind in _STATUS_KINDS:

@@ -22,7 +22,7 @@ def test_aggregated_core():
     assert core["metadata"]["name"] == ""
     pods = next(r for r in core["versions"][0]["resources"] if r["resource"] == "pods")
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"] and pods["scope"] == "Namespaced"
-    assert {s["subresource"] for s in pods["subresources"]} == {"attach", "binding", "exec", "log", "portforward", "status"}
+    assert {s["subresource"] for s in pods["subresources"]} == {"attach", "binding", "eviction", "exec", "log", "portforward", "status"}
 
 
 def test_aggregated_groups_scale_kind():

@@ -36,6 +36,6 @@ def test_not_served(path):
 def test_subresources():
     from minikctl.api import kinds
 
-    assert routes.subresources(kinds.by_kind("Pod")) == ("attach", "binding", "exec", "log", "portforward", "status")
+    assert routes.subresources(kinds.by_kind("Pod")) == ("attach", "binding", "eviction", "exec", "log", "portforward", "status")
     assert routes.subresources(kinds.by_kind("Deployment")) == ("scale", "status")
     assert routes.subresources(kinds.by_kind("ConfigMap")) == ()
