@@ -11,13 +11,23 @@ refusal is reported at once, in kubectl's words:
      n
     cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/ds-x
 
-Eviction is a graceful delete (--grace-period, else the pod's own): minikctl has no
-PodDisruptionBudgets to consult, so the eviction subresource would add nothing. drain
-prints `evicting pod ns/p` for each, `pod/p evicted` once it is gone (or replaced by a
-pod of another uid), and `node/n drained`; --timeout bounds the whole wait.
+Pods are evicted through the eviction subresource (client.evict: pods/NAME/eviction),
+so PodDisruptionBudgets are respected (--grace-period, else the pod's own, for the
+graceful delete). A budget that allows no disruption now answers 429; as kubectl, drain
+then says so and tries that pod again every 5 s until it goes or --timeout ends:
+
+    evicting pod default/web-x
+    error when evicting pods/"web-x" -n "default" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.
+
+and on timeout fails with `error when evicting pods/"web-x" -n "default": global timeout
+reached: 8s` (no pod is deleted past its budget). --disable-eviction deletes instead,
+bypassing budgets. drain prints `evicting pod ns/p` for each attempt, `pod/p evicted`
+once it is gone (or replaced by a pod of another uid), and `node/n drained`; --timeout
+bounds the whole drain.
 """
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -31,7 +41,7 @@ from minikctl.cli import options
 
 HELP = """Drain node in preparation for maintenance.
 
-The given node will be marked unschedulable to prevent new pods from arriving. 'drain' evicts the pods (a graceful delete: minikctl has no PodDisruptionBudgets). It evicts all pods except mirror pods. If there are daemon set-managed pods, drain will not proceed without --ignore-daemonsets, and regardless it will not delete any daemon set-managed pods, because those pods would be immediately replaced by the daemon set controller, which ignores unschedulable markings. If there are any pods that are neither mirror pods nor managed by a replication controller, replica set, daemon set, stateful set, or job, then drain will not delete any pods unless you use --force.
+The given node will be marked unschedulable to prevent new pods from arriving. 'drain' evicts the pods if the API server supports https://kubernetes.io/docs/concepts/workloads/pods/disruptions/ eviction. Otherwise, it will use normal DELETE to delete the pods. The 'drain' evicts or deletes all pods except mirror pods (which cannot be deleted through the API server). If there are daemon set-managed pods, drain will not proceed without --ignore-daemonsets, and regardless it will not delete any daemon set-managed pods, because those pods would be immediately replaced by the daemon set controller, which ignores unschedulable markings. If there are any pods that are neither mirror pods nor managed by a replication controller, replica set, daemon set, stateful set, or job, then drain will not delete any pods unless you use --force.
 
 'drain' waits for graceful termination. When you are ready to put the node back into service, use minikctl uncordon, which will make the node schedulable again.
 """
@@ -44,6 +54,7 @@ Examples:
   minikctl drain foo --grace-period=900
 """
 POLL_SECONDS = 0.2  # kubectl polls every second; a local pod is gone much sooner
+EVICTION_RETRY_SECONDS = 5.0  # kubectl's wait after a 429 from the eviction subresource
 DAEMONSET = "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"
 LOCAL_STORAGE = "cannot delete Pods with local storage (use --delete-emptydir-data to override)"
 UNMANAGED = "cannot delete Pods that declare no controller (use --force to override)"
@@ -187,38 +198,47 @@ class DrainOptions:
             for pod in found.pods:
                 print(f"evicting pod {_ref(pod)} (dry run)")
             return []
-        problem = self._evict(client, found.pods)
-        if problem is None:
+        problems = self._evict(client, found.pods)
+        if not problems:
             return []
+        problem = problems[0] if len(problems) == 1 else "[" + ", ".join(problems) + "]"  # an Aggregate's text
         pending = self.pods_for_deletion(client, node).pods
         if pending:
             print(f'There are pending pods in node "{node}" when an error occurred: {problem}', file=sys.stderr)
             for pod in pending:
                 print(f"pod/{pod['metadata']['name']}", file=sys.stderr)
-        return [problem]
+        return problems
 
-    def _evict(self, client: Any, pods: list[dict]) -> str | None:
-        """Evict every pod at once, then wait for each to go; the first error, if any."""
+    def _evict(self, client: Any, pods: list[dict]) -> list[str]:
+        """Evict every pod at once, then wait for each to go; the errors, if any."""
         from minikctl.api import kinds
 
         kind = kinds.by_kind("Pod")
         deadline = time.monotonic() + self.timeout_seconds if self.timeout_seconds > 0 else None
         problems: list[str] = []
         lock = threading.Lock()
-        for pod in pods if self.use_eviction else []:
-            print(f"evicting pod {_ref(pod)}{' (server dry run)' if self.dry_run == 'server' else ''}")
+        for pod in pods if self.use_eviction else []:  # the first attempts' lines, in order
+            print(self._evicting(pod))
         sys.stdout.flush()
 
         def evict_one(pod: dict) -> None:
             md = pod["metadata"]
             try:
-                client.delete(kind, md.get("namespace", ""), md["name"], dry_run=self.dry_run == "server",
-                              grace_period=self.grace_period if self.grace_period >= 0 else None)
+                if self.use_eviction:
+                    problem = self._evict_until_allowed(client, pod, deadline, lock)
+                    if problem:
+                        with lock:
+                            problems.append(problem)
+                        return
+                else:
+                    client.delete(kind, md.get("namespace", ""), md["name"], dry_run=self.dry_run == "server",
+                                  grace_period=self.grace_period if self.grace_period >= 0 else None)
             except errors.NotFound:
                 return
             except errors.MinikctlError as exc:
                 with lock:
-                    problems.append(f'error when evicting pods/"{md["name"]}" -n "{md.get("namespace", "")}": {exc}')
+                    problems.append(f'error when {"evicting" if self.use_eviction else "deleting"} '
+                                    f'pods/"{md["name"]}" -n "{md.get("namespace", "")}": {exc}')
                 return
             if self.dry_run == "server":
                 return
@@ -241,7 +261,41 @@ class DrainOptions:
             t.start()
         for t in threads:
             t.join()
-        return problems[0] if problems else None
+        return problems
+
+    def _evict_until_allowed(self, client: Any, pod: dict, deadline: float | None,
+                             lock: threading.Lock) -> str | None:
+        """kubectl's eviction loop for one pod: a 429 (a PodDisruptionBudget says no) is
+        reported and retried after 5 s, until the global timeout. An error to report, or
+        None once the eviction was accepted."""
+        from minikctl.api import durations
+
+        md = pod["metadata"]
+        ns, name = md.get("namespace", ""), md["name"]
+        for attempt in itertools.count():
+            if attempt:  # kubectl says it again before every retry
+                with lock:
+                    print(self._evicting(pod))
+                    sys.stdout.flush()
+            if deadline is not None and time.monotonic() >= deadline:
+                return (f'error when evicting pods/"{name}" -n "{ns}": global timeout reached: '
+                        f"{durations.format(self.timeout_seconds)}")
+            try:
+                client.evict(ns, name, grace_period=self.grace_period if self.grace_period >= 0 else None,
+                             dry_run=self.dry_run == "server")
+                return None
+            except errors.StatusError as exc:
+                if getattr(exc, "code", None) != 429:
+                    raise
+                with lock:
+                    print(f'error when evicting pods/"{name}" -n "{ns}" (will retry after 5s): {exc.message}',
+                          file=sys.stderr)
+                    sys.stderr.flush()
+                time.sleep(EVICTION_RETRY_SECONDS)
+        return None  # not reached: itertools.count() never ends
+
+    def _evicting(self, pod: dict) -> str:
+        return f"evicting pod {_ref(pod)}{' (server dry run)' if self.dry_run == 'server' else ''}"
 
     def _deleted_long_ago(self, pod: dict) -> bool:
         from minikctl.api import meta
