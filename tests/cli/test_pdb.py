@@ -50,3 +50,20 @@ def test_invalid_pdb_is_refused_in_kubernetes_words_and_nothing_stored():
     assert "spec.minAvailable: Invalid value: -1: must be greater than or equal to 0" in r.stderr
     r = run_cli("get", "pdb")
     assert r.returncode == 0 and "web" not in r.stdout
+
+
+def test_describe_pdb_as_kubectl_lays_it_out():
+    assert run_cli("apply", "-f", "-", stdin=PDBS).returncode == 0
+    r = run_cli("describe", "pdb", "api")
+    assert r.returncode == 0, r.stderr
+    # No controller runs without a daemon: the status is still empty.
+    assert r.stdout == ("Name:             api\n"
+                        "Namespace:        default\n"
+                        "Max unavailable:  50%\n"
+                        "Selector:         app=api\n"
+                        "Status:\n"
+                        "    Allowed disruptions:  0\n"
+                        "    Current:              0\n"
+                        "    Desired:              0\n"
+                        "    Total:                0\n"
+                        "Events:                   <none>\n")

@@ -76,10 +76,10 @@ def describe(obj: dict, events: list[dict] | None, out: TextIO, *, now: datetime
 
 
 def describer_for(kind: str) -> Describer:
-    from minikctl.cli.printers import describe_core, describe_rbac, describe_workloads
+    from minikctl.cli.printers import describe_core, describe_policy, describe_rbac, describe_workloads
 
     table: dict[str, Describer] = {**describe_workloads.DESCRIBERS, **describe_core.DESCRIBERS,
-                                   **describe_rbac.DESCRIBERS}
+                                   **describe_rbac.DESCRIBERS, **describe_policy.DESCRIBERS}
     return table.get(kind, describe_generic)
 
 
