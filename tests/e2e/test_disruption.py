@@ -93,6 +93,8 @@ def test_drain_respects_the_budget_then_completes_one_pod_at_a_time(two_nodes):
     if os.path.exists(KUBECTL):
         env = {**os.environ, "KUBECONFIG": os.path.join(two_nodes, "kubeconfig"),
                "HOME": os.path.join(two_nodes, "kubectl-home")}
+        got = subprocess.run([KUBECTL, "get", "pdb"], capture_output=True, text=True, timeout=20, env=env)
+        assert got.stdout.splitlines()[1].split()[:4] == ["web", "2", "N/A", "0"], got.stdout + got.stderr
         kc = subprocess.run([KUBECTL, "drain", "node-1", "--timeout", "3s"], capture_output=True, text=True,
                             timeout=40, env=env)
         assert kc.returncode != 0

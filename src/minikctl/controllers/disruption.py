@@ -96,9 +96,9 @@ class DisruptionController(Controller):
             self.recorder.event(pdb, NORMAL, "NoPods", "No matching pods found")
         expected, desired, unmanaged = self.expected_pod_count(pdb, pods)
         if unmanaged:
+            shown = selectors.format_label_selector((pdb.get("spec") or {}).get("selector"))
             self.recorder.event(pdb, WARNING, "UnmanagedPods", (
-                "Pods selected by this PodDisruptionBudget (selector: "
-                f"{selectors.format_label_selector((pdb.get('spec') or {}).get('selector'))}) were found to be unmanaged. "
+                f"Pods selected by this PodDisruptionBudget (selector: {shown}) were found to be unmanaged. "
                 "As a result, the status of the PDB cannot be calculated correctly, which may result in undefined "
                 "behavior. To account for these pods please set \".spec.minAvailable\" field of the PDB to an "
                 "integer value."))
