@@ -23,7 +23,8 @@ def message_for(exc: BaseException, *, source: str = "", action: str = "") -> st
             return f"{head}: {exc.causes[0].render()}"
         return head + ": \n" + "\n".join(f"* {c.render()}" for c in exc.causes)
     if isinstance(exc, errors.StatusError):
-        return f"Error from server ({exc.reason}){':' if not where else ''}{' error' + where + ':' if where else ''} {exc.message}"
+        # kubectl: `Error from server (AlreadyExists): error when creating "f.yaml": pods "x" already exists`
+        return f"Error from server ({exc.reason}): {'error' + where + ': ' if where else ''}{exc.message}"
     if isinstance(exc, errors.NoKindMatch) and source:
         return f'error: resource mapping not found for "{source}": {exc}\nensure CRDs are installed first'
     if isinstance(exc, errors.UsageError):
