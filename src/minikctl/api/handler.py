@@ -383,12 +383,15 @@ def qos_class(spec: dict) -> str:
 
 
 def bootstrap(api: Api) -> None:
-    """Namespaces and system PriorityClasses every cluster has. Run once, when a store is created."""
+    """Namespaces (each with its default ServiceAccount) and system PriorityClasses every
+    cluster has. Run once, when a store is created."""
     for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
-        try:
-            api.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-        except errors.AlreadyExists:
-            pass
+        for obj in ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                    serviceaccounts.default_service_account(name)):
+            try:
+                api.create(obj)
+            except errors.AlreadyExists:
+                pass
     priority.bootstrap(api)
 
 
