@@ -130,32 +130,32 @@ def check_node_name(name: str) -> None:
         raise bad_flag("--node-name", name, problems[0])
 
 
-def parse_service_range(text: str) -> ipaddress.IPv4Network:
-    """--service-cluster-ip-range: a loopback range, big enough for a few Services and
-    the cluster DNS address."""
-    flag = "--service-cluster-ip-range"
+def _loopback_range(flag: str, text: str, outside: str, smallest: int) -> ipaddress.IPv4Network:
+    """A CIDR flag's value: a range inside 127.0.0.0/8 of at least /`smallest`."""
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise bad_flag(flag, text, f"invalid CIDR address: {text}") from None
     if not isinstance(network, ipaddress.IPv4Network) or not network.subnet_of(LOOPBACK):
-        raise bad_flag(flag, text, "Services are reached on this machine: the range must be inside 127.0.0.0/8")
-    if network.prefixlen > 28:
-        raise bad_flag(flag, text, "the range is too small: use a /28 or larger")
+        raise bad_flag(flag, text, outside)
+    if network.prefixlen > smallest:
+        raise bad_flag(flag, text, f"the range is too small{' for pods' if flag == '--pod-cidr' else ''}: "
+                                   f"use a /{smallest} or larger")
+    return network
+
+
+def parse_service_range(text: str) -> ipaddress.IPv4Network:
+    """--service-cluster-ip-range: a loopback range, big enough for a few Services and
+    the cluster DNS address."""
+    flag = "--service-cluster-ip-range"
+    network = _loopback_range(flag, text, "Services are reached on this machine: the range must be inside 127.0.0.0/8", 28)
     if ipaddress.ip_address("127.0.0.1") in network:  # the API server's and NodePorts' address
         raise bad_flag(flag, text, "it holds 127.0.0.1, where the API server and NodePorts listen")
     return network
 
 
 def parse_cidr(flag: str, text: str, services: ipaddress.IPv4Network | None = None) -> ipaddress.IPv4Network:
-    try:
-        network = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        raise bad_flag(flag, text, f"invalid CIDR address: {text}") from None
-    if not isinstance(network, ipaddress.IPv4Network) or not network.subnet_of(LOOPBACK):
-        raise bad_flag(flag, text, "pods are local processes: their range must be inside 127.0.0.0/8")
-    if network.prefixlen > 29:
-        raise bad_flag(flag, text, "the range is too small for pods: use a /29 or larger")
+    network = _loopback_range(flag, text, "pods are local processes: their range must be inside 127.0.0.0/8", 29)
     services = services or ipaddress.ip_network(SERVICE_CIDR)
     if network.overlaps(services):  # a pod IP could equal a Service's
         raise bad_flag(flag, text, f"it overlaps the Service cluster IP range {services}")

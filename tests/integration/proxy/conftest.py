@@ -1,6 +1,7 @@
 """Real sockets on loopback: backend servers on pod-range addresses, a store, a proxy."""
 from __future__ import annotations
 
+import http.client
 import socket
 import threading
 import time
@@ -130,3 +131,13 @@ def wait_until(cond, timeout: float = 5.0, what: str = "condition"):  # noqa: AN
             return v
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def get(ip: str, port: int, conn: http.client.HTTPConnection | None = None) -> str:
+    """GET / from a test backend (its answer names it), on `conn` if given (keep-alive)."""
+    c = conn or http.client.HTTPConnection(ip, port, timeout=5)
+    c.request("GET", "/")
+    body = c.getresponse().read().decode()
+    if conn is None:
+        c.close()
+    return body

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from minikctl.proxy import ServiceProxy, nft
-from tests.integration.proxy.conftest import endpoints, free_port, service, wait_until
+from tests.integration.proxy.conftest import endpoints, free_port, get, service, wait_until
 
 _why_not = nft.available()
 pytestmark = pytest.mark.skipif(_why_not is not None, reason=f"nftables not usable here: {_why_not}")
@@ -31,15 +31,6 @@ def proxy(api):
     assert p.wait_synced(10)
     yield p
     p.stop()
-
-
-def get(ip: str, port: int, conn: http.client.HTTPConnection | None = None) -> str:
-    c = conn or http.client.HTTPConnection(ip, port, timeout=5)
-    c.request("GET", "/")
-    body = c.getresponse().read().decode()
-    if conn is None:
-        c.close()
-    return body
 
 
 def tables() -> str:

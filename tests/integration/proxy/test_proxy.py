@@ -10,7 +10,7 @@ import pytest
 
 from minikctl.api import kinds
 from minikctl.proxy import ServiceProxy
-from tests.integration.proxy.conftest import endpoints, free_port, service, wait_until
+from tests.integration.proxy.conftest import endpoints, free_port, get, service, wait_until
 
 BACKENDS = ["127.16.9.1", "127.16.9.2", "127.16.9.3"]
 NODE_IP = "127.31.9.1"  # the node address NodePorts open on here: not 127.0.0.1, where a real daemon may be
@@ -24,15 +24,6 @@ def proxy(api):
     assert p.wait_synced(10)
     yield p
     p.stop()
-
-
-def get(ip: str, port: int, conn: http.client.HTTPConnection | None = None) -> str:
-    c = conn or http.client.HTTPConnection(ip, port, timeout=5)
-    c.request("GET", "/")
-    body = c.getresponse().read().decode()
-    if conn is None:
-        c.close()
-    return body
 
 
 def free_node_port(ip: str) -> int:
