@@ -81,7 +81,7 @@ def test_create_serviceaccount(minikctl_home):
     assert ok("create", "serviceaccount", "robot") == "serviceaccount/robot created\n"
     assert ok("create", "sa", "dry", "--dry-run=server") == "serviceaccount/dry created (server dry run)\n"
     assert ok("create", "sa", "named", "-o", "name") == "serviceaccount/named\n"
-    assert [r[0] for r in rows(ok("get", "sa"))[1:]] == ["named", "robot"]
+    assert [r[0] for r in rows(ok("get", "sa"))[1:]] == ["default", "named", "robot"]  # default: the new store's
     again = run_cli("create", "serviceaccount", "robot")
     assert (again.returncode, again.stderr) == (
         1, 'error: failed to create serviceaccount: serviceaccounts "robot" already exists\n')
