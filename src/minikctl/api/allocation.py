@@ -46,7 +46,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from minikctl import errors
-from minikctl.api.rules.common import go_string_slice, invalid
 
 SERVICE_CIDR = "127.96.0.0/16"
 # The cluster DNS server listens here (as kube-dns' Service does on a real cluster):
@@ -395,6 +394,8 @@ def _plan(new: dict, old: dict | None) -> tuple[list, list]:
 
 
 def _invalid(new: dict, field: str, value: Any, message: str) -> errors.Invalid:
+    from minikctl.api.rules.common import invalid  # the rules package is heavy: not on a read's path
+
     return errors.Invalid("Service", (new.get("metadata") or {}).get("name", ""), [invalid(field, value, message)])
 
 
@@ -415,6 +416,8 @@ def _allocate(store, new: dict, old: dict | None, *, dry_run: bool) -> tuple[set
             except _Taken as exc:
                 if requested is None:
                     raise errors.StatusError(f"Internal error occurred: failed to allocate a serviceIP: {exc.message}") from None
+                from minikctl.api.rules.common import go_string_slice
+
                 raise _invalid(new, "spec.clusterIPs", go_string_slice(_ips_of(spec)),
                                f"failed to allocate IP {requested}: {exc.message}") from None
         ports: dict[int, str] = {}

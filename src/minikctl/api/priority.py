@@ -11,7 +11,6 @@ Only the stdlib and the api layer: the CLI's in-process path runs this on create
 from __future__ import annotations
 
 from minikctl import errors
-from minikctl.api.rules.common import as_int, as_str, forbidden, not_supported
 from minikctl.errors import Cause
 
 SYSTEM_PREFIX = "system-"
@@ -34,6 +33,8 @@ def system_class(name: str) -> dict:
 
 def validate_priority_class(obj: dict) -> list[Cause]:
     """ValidatePriorityClass: reserved names, the user-definable maximum, the policy."""
+    from minikctl.api.rules.common import as_int, as_str, forbidden, not_supported  # rules import this module
+
     name = as_str((obj.get("metadata") or {}).get("name"))
     value = as_int(obj.get("value"))
     causes = []
