@@ -78,6 +78,7 @@ def apply(ex: Exchange, t: Target, applied: dict, manager: str, *, force: bool, 
             raise errors.Conflict(t.kind.plural, name, t.kind.group)
         merged = merge(t.kind, current, applied, manager, force=force)
         merged["metadata"]["resourceVersion"] = live_rv
+        managed.keep_times_of_a_no_op(current, merged)
         try:
             if t.subresource == "status":
                 return 200, ex.api.update_status(merged, namespace=t.namespace, dry_run=dry_run)

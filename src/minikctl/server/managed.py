@@ -209,3 +209,24 @@ def prepare_update(kind: Kind, current: dict, obj: dict, manager: str, subresour
     md["managedFields"] = record_update(kind, current, obj, manager, subresource) or None
     if md["managedFields"] is None:
         md.pop("managedFields")
+    keep_times_of_a_no_op(current, obj)
+
+
+def keep_times_of_a_no_op(current: dict, new: dict) -> None:
+    """kube-apiserver's IgnoreManagedFieldsTimestampsTransformer: a write that changes
+    nothing but managedFields' timestamps keeps the old ones, so it stays a no-op (no new
+    resourceVersion, no watch event) instead of recording "now" again."""
+    def rest(obj: dict) -> dict:
+        md = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in ("managedFields", "resourceVersion")}
+        return {**obj, "metadata": md}
+
+    def untimed(e: dict) -> dict:
+        return {k: v for k, v in e.items() if k != "time"}
+
+    if rest(current) != rest(new):
+        return
+    before = {json.dumps(untimed(e), sort_keys=True): e.get("time") for e in entries(current)}
+    for e in entries(new):
+        then = before.get(json.dumps(untimed(e), sort_keys=True))
+        if then is not None:
+            e["time"] = then
