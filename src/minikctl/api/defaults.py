@@ -296,6 +296,11 @@ def _pod_spec(spec: dict, *, restart_policy: bool = True) -> None:
         spec["securityContext"] = {}
     _default(spec, "terminationGracePeriodSeconds", 30)
     _default(spec, "schedulerName", "default-scheduler")
+    # The v1 conversion: serviceAccount, the deprecated alias, names the account when
+    # serviceAccountName does not, and always mirrors it on the way out.
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account:
+        spec["serviceAccountName"] = spec["serviceAccount"] = account
     for volume in _items(spec, "volumes"):
         _volume(volume)
     for lst in _CONTAINER_LISTS:

@@ -726,3 +726,12 @@ def test_module_imports_only_stdlib():
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("given", [{"serviceAccountName": "builder"}, {"serviceAccount": "builder"}])
+def test_a_template_names_its_account_under_both_fields_as_the_v1_conversion_does(given):
+    obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+           "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+               "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}], **given}}}}
+    spec = defaulted("Deployment", obj)["spec"]["template"]["spec"]
+    assert (spec["serviceAccountName"], spec["serviceAccount"]) == ("builder", "builder")
