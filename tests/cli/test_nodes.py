@@ -40,6 +40,8 @@ BAD_FLAGS = [
      '"--service-cluster-ip-range" flag: the range is too small: use a /28 or larger'),
     (["--service-cluster-ip-range", "127.16.0.0/20"], 'error: invalid argument "127.16.0.0/16" for "--pod-cidr" '
      "flag: it overlaps the Service cluster IP range 127.16.0.0/20"),
+    (["--eviction-hard", "memory.free<1Gi"], 'error: invalid argument "memory.free<1Gi" for "--eviction-hard" flag: '
+     "unsupported eviction signal memory.free"),
     (["--nodes", "0"], 'error: invalid argument "0" for "--nodes" flag: must be between 1 and 100'),
     (["--join"], "error: --join needs --node-name: the name of the node this agent registers"),
     (["--join", "--node-name", "w", "--nodes", "2"],

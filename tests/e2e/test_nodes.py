@@ -393,3 +393,26 @@ def test_down_stops_joined_agents_and_their_pods_too(cluster):
     assert f"minikctl node agent worker-2 stopped with its pods (pid {agent['pid']})" in out.stdout
     assert not process.is_running(agent["pid"], agent["start_ticks"])
     assert process.start_ticks(container_pid) is None, "the joined node's pod still runs after down"
+
+
+def test_a_node_under_memory_pressure_is_tainted_and_gets_no_new_pods(cluster):
+    """--eviction-hard above what the machine has: the kubelet reports MemoryPressure, the
+    node controller taints the node, and the scheduler leaves a new pod Pending, in
+    kube-scheduler's words. Pods already running stay (minikctl does not evict them)."""
+    cluster.start("--eviction-hard", "memory.available<1Ei")
+    cond = wait_for(lambda: next((c for c in get_json("node", "node-1")["status"]["conditions"]
+                                  if c["type"] == "MemoryPressure" and c["status"] == "True"), None),
+                    timeout=20, what="MemoryPressure True")
+    assert (cond["reason"], cond["message"]) == ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+    taint = wait_for(lambda: next((t for t in get_json("node", "node-1")["spec"].get("taints") or []
+                                   if t["key"] == "node.kubernetes.io/memory-pressure"), None),
+                     timeout=20, what="the memory-pressure taint")
+    assert taint["effect"] == "NoSchedule"
+    apply(pod("late"))
+    pending = wait_for(lambda: next((c for c in get_json("pod", "late")["status"].get("conditions") or []
+                                     if c["type"] == "PodScheduled" and c["status"] == "False"), None),
+                       timeout=20, what="late unschedulable")
+    assert pending["message"] == ("0/1 nodes are available: 1 node(s) had untolerated taint "
+                                  "{node.kubernetes.io/memory-pressure: }. preemption: 0/1 nodes are available: "
+                                  "1 Preemption is not helpful for scheduling.")
+    assert "NodeHasInsufficientMemory" in run_cli("describe", "node", "node-1").stdout

@@ -57,6 +57,7 @@ Monitor = Annotated[Optional[str], typer.Option("--node-monitor-period", help="H
 NotReadySeconds = Annotated[int, typer.Option("--default-not-ready-toleration-seconds", help="tolerationSeconds of the not-ready:NoExecute toleration every pod gets.")]
 UnreachableSeconds = Annotated[int, typer.Option("--default-unreachable-toleration-seconds", help="tolerationSeconds of the unreachable:NoExecute toleration every pod gets.")]
 ClusterDns = Annotated[Optional[str], typer.Option("--cluster-dns", help="The loopback address of the cluster DNS server that pods' resolv.conf names (default: the last address of --service-cluster-ip-range, 127.96.255.254).")]
+EvictionHard = Annotated[Optional[str], typer.Option("--eviction-hard", help="The kubelet's hard eviction thresholds, which set the MemoryPressure, DiskPressure and PIDPressure conditions (a node under pressure is tainted NoSchedule; running pods are not evicted). Default: memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%.")]
 ServiceRange = Annotated[Optional[str], typer.Option("--service-cluster-ip-range", help="The loopback range Services' cluster IPs come from, kept in the store (default: the store's, 127.96.0.0/16 for a new one); a second daemon on this machine needs its own, as it needs its own --pod-cidr.")]
 LeaseSeconds = Annotated[Optional[int], typer.Option("--node-lease-duration-seconds", help="Node lease duration; renewed every quarter of it (default 40, or the grace period if shorter).")]
 ProxyMode = Annotated[str, typer.Option("--proxy-mode", help="How Services are proxied: nftables (cluster IPs DNAT'd by the kernel; needs libnftables and CAP_NET_ADMIN), userspace (a relay in the daemon), or auto: nftables when usable, else userspace. NodePorts are relayed in either mode.")]
@@ -87,6 +88,7 @@ class DaemonOptions:
     cluster_dns: str | None = None
     proxy_mode: str = "auto"
     service_cidr: str | None = None
+    eviction_hard: str | None = None
 
     def validate(self) -> dict:
         """The parsed settings; a UsageError in pflag's words for any bad value."""
@@ -135,6 +137,8 @@ class DaemonOptions:
             labels=nodeconfig.parse_labels(self.labels), taints=nodeconfig.parse_taints(self.taints))
         if self.cluster_dns is not None:
             template.cluster_dns = nodeconfig.parse_cluster_dns(self.cluster_dns)
+        if self.eviction_hard is not None:
+            template.eviction_hard = nodeconfig.parse_eviction_hard(self.eviction_hard)
         return {"lifecycle": lifecycle, "template": template, "service_cidr": str(services) if services else None}
 
     def args(self) -> list[str]:
@@ -144,7 +148,8 @@ class DaemonOptions:
                             ("--node-capacity", self.capacity), ("--kube-reserved", self.reserved),
                             ("--node-labels", self.labels), ("--register-with-taints", self.taints),
                             ("--node-monitor-period", self.monitor), ("--node-lease-duration-seconds", self.lease_seconds),
-                            ("--cluster-dns", self.cluster_dns), ("--service-cluster-ip-range", self.service_cidr)):
+                            ("--cluster-dns", self.cluster_dns), ("--service-cluster-ip-range", self.service_cidr),
+                            ("--eviction-hard", self.eviction_hard)):
             if value is not None:
                 out += [flag, str(value)]
         out += ["--node-monitor-grace-period", self.grace,
@@ -168,7 +173,8 @@ def register(app: typer.Typer) -> None:
                node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
                default_unreachable_toleration_seconds: UnreachableSeconds = 300,
                node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
-               proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None) -> None:
+               proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None,
+              eviction_hard: EvictionHard = None) -> None:
         if ctx.invoked_subcommand:
             return
         from minikctl import home
@@ -177,7 +183,8 @@ def register(app: typer.Typer) -> None:
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range,
+                             eviction_hard)
         settings = opts.validate()
         if join:
             from minikctl.daemon import agent, runner
@@ -203,14 +210,16 @@ def register(app: typer.Typer) -> None:
               node_monitor_period: Monitor = None, default_not_ready_toleration_seconds: NotReadySeconds = 300,
               default_unreachable_toleration_seconds: UnreachableSeconds = 300,
               node_lease_duration_seconds: LeaseSeconds = None, cluster_dns: ClusterDns = None,
-              proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None) -> None:
+              proxy_mode: ProxyMode = "auto", service_cluster_ip_range: ServiceRange = None,
+              eviction_hard: EvictionHard = None) -> None:
         from minikctl import home
         from minikctl.daemon import process
 
         opts = DaemonOptions(node_name, pod_cidr, address, api_port, nodes, join, node_capacity, kube_reserved,
                              node_labels, register_with_taints, node_monitor_grace_period, node_monitor_period,
                              default_not_ready_toleration_seconds, default_unreachable_toleration_seconds,
-                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range)
+                             node_lease_duration_seconds, cluster_dns, proxy_mode, service_cluster_ip_range,
+                             eviction_hard)
         opts.validate()
         _check_names(home.home(), opts)
         if join:

@@ -36,7 +36,7 @@ class NodeUnit:
         self.client, self.runtime, self.home = client, runtime, home
         self.primary = primary
         self.agent = NodeAgent(client, config, lease_seconds=lease_seconds, cluster_cidr=cluster_cidr,
-                               nodes_in_range=nodes_in_range)
+                               nodes_in_range=nodes_in_range, home=home)
         self.cluster_cidr = cluster_cidr
         self.kubelet: Any = None
 

@@ -12,7 +12,7 @@ import time
 
 from minikctl import KUBERNETES_VERSION, __version__, errors
 from minikctl.api import kinds, meta
-from minikctl.daemon import nodeconfig
+from minikctl.daemon import nodeconfig, pressure
 from minikctl.daemon.nodeconfig import NodeConfig
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
-def node_object(config: NodeConfig) -> dict:
+def node_object(config: NodeConfig, pressures: frozenset = frozenset()) -> dict:
     """The Node as the kubelet registers it: capacity from the OS unless overridden
     (simulation), allocatable = capacity - --kube-reserved, user labels and taints."""
     name = config.name
@@ -69,7 +69,7 @@ def node_object(config: NodeConfig) -> dict:
         "status": {
             "capacity": capacity,
             "allocatable": allocatable(capacity, config.reserved),
-            "conditions": conditions(),
+            "conditions": conditions(pressures=pressures),
             "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
             "nodeInfo": {
@@ -104,20 +104,21 @@ def _quantity_text(name: str, value) -> str:  # type: ignore[no-untyped-def]
                      else DECIMAL_SI)
 
 
-def conditions(ready: bool = True) -> list[dict]:
+def conditions(ready: bool = True, pressures: frozenset | set = frozenset()) -> list[dict]:
+    """The kubelet's four conditions; `pressures` names those whose thresholds are crossed."""
     now = meta.now_rfc3339()
 
     def cond(ctype: str, status: str, reason: str, message: str) -> dict:
         return {"type": ctype, "status": status, "reason": reason, "message": message,
                 "lastHeartbeatTime": now, "lastTransitionTime": now}
 
-    return [
-        cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        cond("Ready", "True" if ready else "False", "KubeletReady" if ready else "KubeletNotReady",
-             "kubelet is posting ready status" if ready else "kubelet stopped posting node status"),
-    ]
+    out = []
+    for ctype in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+        crossed = ctype in pressures
+        out.append(cond(ctype, "True" if crossed else "False", *pressure.WORDS[ctype][0 if crossed else 1]))
+    out.append(cond("Ready", "True" if ready else "False", "KubeletReady" if ready else "KubeletNotReady",
+                    "kubelet is posting ready status" if ready else "kubelet stopped posting node status"))
+    return out
 
 
 def _disk_bytes() -> int:
@@ -150,9 +151,11 @@ class NodeAgent:
     last report is older than STATUS_REPORT_EVERY), as the kubelet does."""
 
     def __init__(self, client, config: NodeConfig, *, lease_seconds: int = LEASE_SECONDS,  # type: ignore[no-untyped-def]
-                 cluster_cidr: str | None = None, nodes_in_range: int = 1) -> None:
+                 cluster_cidr: str | None = None, nodes_in_range: int = 1, home: str | None = None) -> None:
         self.client = client
         self.config = config
+        self.home = home or os.environ.get("MINIKCTL_HOME") or "/"  # whose filesystem nodefs measures
+        self.pressures: frozenset = frozenset()  # the conditions last reported True
         self.name = config.name
         self.lease_seconds = lease_seconds
         # The kubelet renews its lease every quarter of its duration.
@@ -210,10 +213,19 @@ class NodeAgent:
                 raise errors.MinikctlError(f'the pod CIDR {mine} overlaps node "{node["metadata"]["name"]}"\'s '
                                            f"{other}: give this node a range of its own with --pod-cidr")
 
+    def measure_pressure(self) -> frozenset:
+        """The pressure conditions crossed now (a failed measurement reports none)."""
+        try:
+            return frozenset(pressure.under_pressure(self.config.eviction_hard, pressure.measure(self.home)))
+        except Exception:  # noqa: BLE001 - a node never stops over a measurement
+            log.debug("measuring node pressure failed", exc_info=True)
+            return frozenset()
+
     def register(self) -> dict:
         kind = kinds.by_kind("Node")
         self.config.pod_cidr = self.choose_pod_cidr()
-        wanted = node_object(self.config)
+        self.pressures = self.measure_pressure()
+        wanted = node_object(self.config, self.pressures)
         try:
             node = self.client.create(wanted)
             log.info("registered node %s (pod CIDR %s)", self.name, self.pod_cidr)
@@ -236,6 +248,8 @@ class NodeAgent:
         self._reported = time.monotonic()
         self.renew()
         self.event("Starting", "Starting kubelet.")
+        for ctype in sorted(self.pressures):
+            self.event(pressure.EVENTS[ctype][0], f"Node {self.name} status is now: {pressure.EVENTS[ctype][0]}")
         self.event("NodeReady", f"Node {self.name} status is now: NodeReady")
         return node
 
@@ -268,15 +282,22 @@ class NodeAgent:
         return self.client.update_status(node)
 
     def report_status(self) -> None:
-        """Post Ready=True again if someone (the node controller) says otherwise, or
-        if the last report is getting old."""
+        """Post the status again if someone (the node controller) says the node is not
+        Ready, if a pressure condition turned, or if the last report is getting old."""
         node = self.client.get(kinds.by_kind("Node"), "", self.name)
         ready = next((c for c in (node.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
-        if ready.get("status") == "True" and time.monotonic() - self._reported < STATUS_REPORT_EVERY:
+        pressures = self.measure_pressure()
+        turned = pressures ^ self.pressures
+        if ready.get("status") == "True" and not turned and time.monotonic() - self._reported < STATUS_REPORT_EVERY:
             return
-        fresh = node_object(self.config)["status"]
+        fresh = node_object(self.config, pressures)["status"]
         self._post_status(node, fresh)
         self._reported = time.monotonic()
+        self.pressures = pressures
+        for ctype in sorted(turned):
+            reason = pressure.EVENTS[ctype][0 if ctype in pressures else 1]
+            log.info("node %s: %s", self.name, reason)
+            self.event(reason, f"Node {self.name} status is now: {reason}")
         if ready.get("status") != "True":
             log.info("node %s: posted Ready status again", self.name)
             self.event("NodeReady", f"Node {self.name} status is now: NodeReady")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from minikctl import errors
 from minikctl.api.allocation import CLUSTER_DNS_IP, SERVICE_CIDR
+from minikctl.daemon import pressure
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Resources a node may announce: the standard ones, hugepages and extended resources
@@ -38,6 +39,8 @@ class NodeConfig:
     labels: dict[str, str] = field(default_factory=dict)
     taints: list[dict] = field(default_factory=list)
     cluster_dns: str = CLUSTER_DNS_IP  # the kubelet's --cluster-dns: the nameserver pods are given
+    # --eviction-hard: the thresholds that set the pressure conditions (daemon/pressure.py)
+    eviction_hard: tuple = field(default_factory=lambda: pressure.parse(pressure.DEFAULT_EVICTION_HARD))
 
 
 def bad_flag(flag: str, value: str, why: str) -> errors.UsageError:
@@ -160,6 +163,14 @@ def parse_cidr(flag: str, text: str, services: ipaddress.IPv4Network | None = No
     if network.overlaps(services):  # a pod IP could equal a Service's
         raise bad_flag(flag, text, f"it overlaps the Service cluster IP range {services}")
     return network
+
+
+def parse_eviction_hard(text: str) -> tuple:
+    """--eviction-hard, in the kubelet's syntax: memory.available<100Mi,nodefs.available<10%,..."""
+    try:
+        return pressure.parse(text)
+    except ValueError as exc:
+        raise bad_flag("--eviction-hard", text, str(exc)) from None
 
 
 def parse_cluster_dns(text: str) -> str:
