@@ -15,7 +15,7 @@ from typing import Any
 
 from minikctl import errors
 from minikctl.api import (allocation, defaults, kinds, meta, priority, serviceaccounts, storageprotection,
-                          tolerations, validation)
+                          templategeneration, tolerations, validation)
 from minikctl.api.kinds import Kind
 from minikctl.client.modify import Modifiable
 from minikctl.store.store import DELETED, Store
@@ -139,6 +139,8 @@ class Api(Modifiable):
             md.pop(server_only, None)
         if kind.kind in GENERATION:
             md["generation"] = 1
+        if kind.kind == "DaemonSet":
+            templategeneration.on_create(obj)
         if kind.kind in STATUS_SUBRESOURCE and kind.kind != "Node":
             obj.pop("status", None)
         defaults.apply_defaults(kind, obj)
@@ -241,6 +243,8 @@ class Api(Modifiable):
         defaults.apply_defaults(kind, new)
         if kind.kind in GENERATION and new.get("spec") != old.get("spec"):
             md["generation"] = int(old_md.get("generation", 0)) + 1
+        if kind.kind == "DaemonSet":
+            templategeneration.on_update(old, new)
         self._check_size(kind, new)
         return new
 

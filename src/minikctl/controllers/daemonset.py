@@ -21,7 +21,7 @@ import copy
 import logging
 
 from minikctl import errors
-from minikctl.api import kinds, meta, selectors
+from minikctl.api import kinds, meta, selectors, templategeneration
 from minikctl.controllers import daemonset_nodes as dn
 from minikctl.controllers import daemonset_update as du
 from minikctl.controllers import ownership, pods
@@ -275,7 +275,10 @@ class DaemonSetController(Controller):
 
     def create_pod(self, ds: dict, node_name: str, hash_: str) -> None:
         template = copy.deepcopy(ds["spec"].get("template") or {})
-        template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = hash_
+        labels = template.setdefault("metadata", {}).setdefault("labels", {})
+        labels[HASH_LABEL] = hash_
+        if templategeneration.of(ds):
+            labels[templategeneration.POD_LABEL] = templategeneration.of(ds)
         template["spec"] = dn.with_daemon_tolerations(template.get("spec") or {})
         dn.pin_to_node(template["spec"], node_name)
         pod = pods.pod_from_template(template, ds, ownership.controller_ref(ds))

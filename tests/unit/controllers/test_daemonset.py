@@ -196,3 +196,29 @@ def test_deleted_pod_is_recreated_and_rollback_reuses_the_old_revision(apps: App
     apps.settle()
     finish_all(apps)
     assert placement(apps) == {"node-a": ["busybox:1"]}
+
+
+def test_template_generation_counts_template_changes_and_labels_the_pods(apps: AppsCluster):
+    apps.add_node("node-a")
+    ds = apps.client.create(new_daemonset())
+    assert ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "1"
+    apps.settle()
+    [pod] = apps.pods()
+    assert pod["metadata"]["labels"]["pod-template-generation"] == "1"
+
+    def scale_min_ready(d: dict) -> None:  # a spec change that leaves the template alone
+        d["spec"]["minReadySeconds"] = 5
+    apps.client.modify(DS, "default", "agent", scale_min_ready)
+    assert apps.client.get(DS, "default", "agent")["metadata"]["annotations"][
+        "deprecated.daemonset.template.generation"] == "1"
+
+    def forge(d: dict) -> None:  # a client cannot set it
+        d["metadata"]["annotations"]["deprecated.daemonset.template.generation"] = "7"
+    apps.client.modify(DS, "default", "agent", forge)
+    apps.client.modify(DS, "default", "agent", lambda d: set_image(d, "busybox:2"))
+    updated = apps.client.get(DS, "default", "agent")
+    assert (updated["metadata"]["generation"], updated["metadata"]["annotations"][
+        "deprecated.daemonset.template.generation"]) == (3, "2")
+    apps.settle()
+    finish_all(apps)
+    assert [p["metadata"]["labels"]["pod-template-generation"] for p in apps.pods()] == ["2"]
