@@ -94,6 +94,24 @@ class GeneratorFlags:
         return cls(namespace, mode, output, save_config)
 
 
+def complete(ctx: typer.Context, args: list[str] | None, verb: str, namespace: str | None, dry_run: str,
+             output: str | None, save_config: bool = False,
+             validate: str = "strict") -> tuple[str, list[str], GeneratorFlags]:
+    """A generator's Complete: kubectl's NameFromCommandArgs (exactly one NAME before
+    `--`; what follows is the command, or ignored by verbs that take none), then the flags
+    every generator shares."""
+    from minikctl import errors
+    from minikctl.cli import goflags
+
+    args = list(args or [])
+    raw = ctx.meta.get(goflags.RAW_ARGS) or []
+    after_dash = len(raw) - raw.index("--") - 1 if "--" in raw else 0
+    if len(args) <= after_dash:  # nothing before `--`
+        raise errors.UsageError("exactly one NAME is required, got 0", verb)
+    name, command = goflags.name_and_command(ctx, args, verb)
+    return name, command, GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+
+
 def create_generated(obj: dict, flags: GeneratorFlags, what: str, *, wrap_errors: bool = True) -> int:
     """Create the object a generator built (create configmap/secret/deployment/service).
     Like kubectl's generators, nothing is validated client side (a client dry run prints

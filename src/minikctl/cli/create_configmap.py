@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from minikctl.cli import goflags, options
+from minikctl.cli import options
 from minikctl.cli.create import FieldManager, SaveConfig, Validate
 from minikctl.cli.goflags import GoFlagsCommand
 
@@ -266,18 +266,6 @@ class CreateConfigMapOptions:
                                            f'name already exists in {field_name} for ConfigMap "{self.name}"')
 
 
-def one_name(ctx: typer.Context, args: list[str], verb: str) -> tuple[str, list[str]]:
-    """kubectl's NameFromCommandArgs: exactly one NAME before `--` (what follows is the
-    command, or ignored by verbs that take none)."""
-    from minikctl import errors
-
-    raw = ctx.meta.get(goflags.RAW_ARGS) or []
-    after_dash = len(raw) - raw.index("--") - 1 if "--" in raw else 0
-    if len(args) <= after_dash:  # nothing before `--`
-        raise errors.UsageError("exactly one NAME is required, got 0", verb)
-    return goflags.name_and_command(ctx, args, verb)
-
-
 def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
@@ -299,8 +287,7 @@ def register(create_app: typer.Typer) -> None:
         from minikctl.cli import create, state
 
         verb = "create configmap"
-        name, _ = one_name(ctx, list(args or []), verb)
-        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
         opts = CreateConfigMapOptions(name, list(from_literal or []), split_slice(from_file),
                                       split_slice(from_env_file), append_hash)
         opts.validate()

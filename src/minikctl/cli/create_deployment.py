@@ -125,15 +125,13 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         from minikctl import errors
         from minikctl.cli import create, state
-        from minikctl.cli.create_configmap import one_name
 
         verb = "create deployment"
         count = parse_go_int(replicas, "-r, --replicas", 32, verb)
         container_port = parse_go_int(port, "--port", 32, verb)
         if not image_given(ctx):
             raise errors.MinikctlError('required flag(s) "image" not set')
-        name, after_dash = one_name(ctx, list(args or []), verb)
-        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+        name, after_dash, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
         opts = CreateDeploymentOptions(name, split_slice(image), count, container_port, after_dash)
         opts.validate()
         state.exit_code = create.create_generated(opts.deployment(), flags, "deployment")

@@ -250,7 +250,7 @@ def _run(obj_builder, flags, what: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def register(create_app: typer.Typer) -> None:
-    from minikctl.cli.create_configmap import one_name, split_slice
+    from minikctl.cli.create_configmap import split_slice
     from minikctl.cli.create_job import keep_layout
 
     @create_app.command("role", cls=GoFlagsCommand, short_help="Create a role with single rule",
@@ -270,8 +270,7 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         from minikctl.cli import create, state
 
-        name, _ = one_name(ctx, list(args or []), "create role")
-        flags = create.GeneratorFlags.parse("create role", namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, "create role", namespace, dry_run, output, save_config, validate)
         opts = CreateRoleOptions(name, unique(split_slice(verb), star=True), parse_resources(split_slice(resource)),
                                  unique(list(resource_name or [])))
 
@@ -299,8 +298,7 @@ def register(create_app: typer.Typer) -> None:
     ) -> None:
         from minikctl.cli import create, state
 
-        name, _ = one_name(ctx, list(args or []), "create clusterrole")
-        flags = create.GeneratorFlags.parse("create clusterrole", None, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, "create clusterrole", None, dry_run, output, save_config, validate)
         opts = CreateClusterRoleOptions(name, unique(split_slice(verb), star=True),
                                         parse_resources(split_slice(resource)), unique(list(resource_name or [])),
                                         split_slice(non_resource_url),

@@ -59,7 +59,6 @@ def binding(kind: str, name: str, ref_kind: str, ref_name: str, subject_list: li
 
 
 def register(create_app: typer.Typer) -> None:
-    from minikctl.cli.create_configmap import one_name
     from minikctl.cli.create_job import keep_layout
 
     @create_app.command("rolebinding", cls=GoFlagsCommand,
@@ -85,8 +84,7 @@ def register(create_app: typer.Typer) -> None:
         from minikctl.cli import create, state
 
         verb = "create rolebinding"
-        name, _ = one_name(ctx, list(args or []), verb)
-        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
         if bool(clusterrole) == bool(role):
             raise errors.MinikctlError("exactly one of clusterrole or role must be specified")
         found = subjects(list(user or []), list(group or []), list(serviceaccount or []))
@@ -116,8 +114,7 @@ def register(create_app: typer.Typer) -> None:
         verb = "create clusterrolebinding"
         if clusterrole is None:  # cobra's MarkFlagRequired: checked before anything else
             raise errors.MinikctlError('required flag(s) "clusterrole" not set')
-        name, _ = one_name(ctx, list(args or []), verb)
-        flags = create.GeneratorFlags.parse(verb, None, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, None, dry_run, output, save_config, validate)
         found = subjects(list(user or []), list(group or []), list(serviceaccount or []))
         obj = binding("ClusterRoleBinding", name, "ClusterRole", clusterrole, found)
         state.exit_code = create.create_generated(obj, flags, "clusterrolebinding")

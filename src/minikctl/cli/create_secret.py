@@ -204,10 +204,8 @@ def check_key_pair(cert_pem: bytes, key_pem: bytes) -> None:
 def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, namespace, dry_run, output,  # type: ignore[no-untyped-def]
             save_config, validate) -> None:
     from minikctl.cli import create, state
-    from minikctl.cli.create_configmap import one_name
 
-    name, _ = one_name(ctx, list(args or []), verb)
-    flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+    name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
     state.exit_code = create.create_generated(build(name).secret(), flags, "secret")
 
 

@@ -125,11 +125,10 @@ class CreateServiceOptions:
 def _run(ctx: typer.Context, args: list[str] | None, sub: str, tcp: list[str] | None, flag_values: tuple,
          **extra: object) -> None:
     from minikctl.cli import create, state
-    from minikctl.cli.create_configmap import one_name, split_slice
+    from minikctl.cli.create_configmap import split_slice
 
     verb = "create service " + sub
-    name, _ = one_name(ctx, list(args or []), verb)
-    flags = create.GeneratorFlags.parse(verb, *flag_values)
+    name, _, flags = create.complete(ctx, args, verb, *flag_values)
     type_ = TYPES[sub][0]
     opts = CreateServiceOptions(name, type_, split_slice(tcp), **extra)  # type: ignore[arg-type]
     opts.validate()

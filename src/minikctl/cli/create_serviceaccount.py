@@ -24,7 +24,6 @@ def service_account(name: str) -> dict:
 
 
 def register(create_app: typer.Typer) -> None:
-    from minikctl.cli.create_configmap import one_name
     from minikctl.cli.create_job import keep_layout
 
     @create_app.command("serviceaccount", cls=GoFlagsCommand, short_help="Create a service account with the specified name",
@@ -42,8 +41,7 @@ def register(create_app: typer.Typer) -> None:
         from minikctl.cli import create, state
 
         verb = "create serviceaccount"
-        name, _ = one_name(ctx, list(args or []), verb)
-        flags = create.GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
         state.exit_code = create.create_generated(service_account(name), flags, "serviceaccount")
 
     create_app.command("sa", hidden=True, cls=GoFlagsCommand)(serviceaccount)
