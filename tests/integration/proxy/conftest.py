@@ -141,3 +141,8 @@ def get(ip: str, port: int, conn: http.client.HTTPConnection | None = None) -> s
     if conn is None:
         c.close()
     return body
+
+
+def serving(proxy, ip: str, port: int, proto: str = "TCP") -> bool:  # noqa: ANN001
+    """The proxy serves ip:port/proto: a listener (userspace) or a rule (nftables)."""
+    return any(lst.ip == ip and lst.port == port and lst.protocol == proto for lst in proxy.listening())

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from minikctl.proxy import ServiceProxy, nft
-from tests.integration.proxy.conftest import endpoints, free_port, get, service, wait_until
+from tests.integration.proxy.conftest import endpoints, free_port, get, service, serving, wait_until
 
 _why_not = nft.available()
 pytestmark = pytest.mark.skipif(_why_not is not None, reason=f"nftables not usable here: {_why_not}")
@@ -37,10 +37,6 @@ def tables() -> str:
     return subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, timeout=10, check=True).stdout
 
 
-def ruled(proxy: ServiceProxy, ip: str, port: int, proto: str = "TCP") -> bool:
-    return any(lst.ip == ip and lst.port == port and lst.protocol == proto for lst in proxy.listening())
-
-
 def http_ports(port: int) -> list[dict]:
     return [{"name": "http", "port": port, "protocol": "TCP"}]
 
@@ -51,7 +47,7 @@ def test_round_robin_and_an_endpoint_leaving_keeps_its_open_connection(api, back
         backends.http(ip, port)
     service(api, "web", "127.96.77.10", [{"name": "http", "port": 80, "targetPort": port}])
     endpoints(api, "web", BACKENDS, http_ports(port))
-    wait_until(lambda: len(proxy.backends("default", "web", "http")) == 3 and ruled(proxy, "127.96.77.10", 80))
+    wait_until(lambda: len(proxy.backends("default", "web", "http")) == 3 and serving(proxy, "127.96.77.10", 80))
     assert proxy.connections == 0 and not proxy.errors
 
     seen = [get("127.96.77.10", 80) for _ in range(9)]
@@ -79,7 +75,7 @@ def test_no_ready_endpoints_is_refused_at_once_tcp_and_udp(api, proxy):
     service(api, "empty", "127.96.77.11", [{"name": "http", "port": 80},
                                            {"name": "dns", "port": 53, "protocol": "UDP"}])
     endpoints(api, "empty", [], http_ports(80), not_ready=["127.16.77.1"])
-    wait_until(lambda: ruled(proxy, "127.96.77.11", 80) and ruled(proxy, "127.96.77.11", 53, "UDP"))
+    wait_until(lambda: serving(proxy, "127.96.77.11", 80) and serving(proxy, "127.96.77.11", 53, "UDP"))
     t0 = time.monotonic()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.96.77.11", 80), timeout=5)
@@ -104,7 +100,7 @@ def test_client_ip_affinity(api, backends, proxy):
     service(api, "sticky", "127.96.77.12", [{"name": "http", "port": 80}], sessionAffinity="ClientIP",
             sessionAffinityConfig={"clientIP": {"timeoutSeconds": 60}})
     endpoints(api, "sticky", BACKENDS, http_ports(port))
-    wait_until(lambda: len(proxy.backends("default", "sticky", "http")) == 3 and ruled(proxy, "127.96.77.12", 80))
+    wait_until(lambda: len(proxy.backends("default", "sticky", "http")) == 3 and serving(proxy, "127.96.77.12", 80))
     assert len({get("127.96.77.12", 80) for _ in range(6)}) == 1
     pinned = {}
     for src in ("127.16.78.1", "127.16.78.2", "127.16.78.3"):
@@ -127,7 +123,7 @@ def test_udp_echo_and_a_departed_endpoint_flow_is_forgotten(api, backends, proxy
     service(api, "echo", "127.96.77.13", [{"name": "dns", "port": 5353, "protocol": "UDP"}])
     endpoints(api, "echo", BACKENDS[:2], [{"name": "dns", "port": port, "protocol": "UDP"}])
     wait_until(lambda: len(proxy.backends("default", "echo", "dns", "UDP")) == 2
-               and ruled(proxy, "127.96.77.13", 5353, "UDP"))
+               and serving(proxy, "127.96.77.13", 5353, "UDP"))
     answers = []
     clients = []
     for _ in range(2):
@@ -168,7 +164,7 @@ def test_node_port_stays_in_user_space(api, backends, proxy):
     node_port = free_node_port(NODE_IP)
     service(api, "np", "127.96.77.14", [{"name": "http", "port": 80, "nodePort": node_port}], type="NodePort")
     endpoints(api, "np", BACKENDS[1:2], http_ports(port))
-    wait_until(lambda: proxy.backends("default", "np", "http") and ruled(proxy, NODE_IP, node_port))
+    wait_until(lambda: proxy.backends("default", "np", "http") and serving(proxy, NODE_IP, node_port))
     assert get(NODE_IP, node_port) == BACKENDS[1]
     assert get("127.96.77.14", 80) == BACKENDS[1]
 

@@ -10,7 +10,7 @@ import pytest
 
 from minikctl.api import kinds
 from minikctl.proxy import ServiceProxy
-from tests.integration.proxy.conftest import endpoints, free_port, get, service, wait_until
+from tests.integration.proxy.conftest import endpoints, free_port, get, service, serving, wait_until
 
 BACKENDS = ["127.16.9.1", "127.16.9.2", "127.16.9.3"]
 NODE_IP = "127.31.9.1"  # the node address NodePorts open on here: not 127.0.0.1, where a real daemon may be
@@ -41,17 +41,13 @@ def free_node_port(ip: str) -> int:
     raise AssertionError("no free node port")
 
 
-def _listening(proxy: ServiceProxy, ip: str, port: int, proto: str = "TCP") -> bool:
-    return any(lst.ip == ip and lst.port == port and lst.protocol == proto for lst in proxy.listening())
-
-
 def test_round_robin_over_three_backends_and_endpoint_changes(api, backends, proxy):
     port = free_port(BACKENDS[0])
     for ip in BACKENDS:
         backends.http(ip, port)
     service(api, "web", "127.96.9.10", [{"name": "http", "port": 80, "targetPort": port}])
     endpoints(api, "web", BACKENDS, [{"name": "http", "port": port, "protocol": "TCP"}])
-    wait_until(lambda: len(proxy.backends("default", "web", "http")) == 3 and _listening(proxy, "127.96.9.10", 80))
+    wait_until(lambda: len(proxy.backends("default", "web", "http")) == 3 and serving(proxy, "127.96.9.10", 80))
 
     seen = [get("127.96.9.10", 80) for _ in range(9)]
     assert sorted(set(seen)) == BACKENDS
@@ -78,7 +74,7 @@ def test_round_robin_over_three_backends_and_endpoint_changes(api, backends, pro
 def test_no_ready_endpoints_is_refused_at_once(api, backends, proxy):
     service(api, "empty", "127.96.9.11", [{"name": "http", "port": 80}])
     endpoints(api, "empty", [], HTTP, not_ready=["127.16.9.1"])  # not ready: no traffic
-    wait_until(lambda: _listening(proxy, "127.96.9.11", 80))
+    wait_until(lambda: serving(proxy, "127.96.9.11", 80))
     t0 = time.monotonic()
     with pytest.raises((ConnectionResetError, ConnectionRefusedError, http.client.RemoteDisconnected)):
         get("127.96.9.11", 80)
@@ -89,7 +85,7 @@ def test_many_concurrent_connections(api, backends, proxy):
     port = backends.http(BACKENDS[0])
     service(api, "many", "127.96.9.12", [{"name": "http", "port": 80}])
     endpoints(api, "many", BACKENDS[:1], [{"name": "http", "port": port, "protocol": "TCP"}])
-    wait_until(lambda: proxy.backends("default", "many", "http") and _listening(proxy, "127.96.9.12", 80))
+    wait_until(lambda: proxy.backends("default", "many", "http") and serving(proxy, "127.96.9.12", 80))
     conns = [socket.create_connection(("127.96.9.12", 80), timeout=10) for _ in range(300)]
     try:
         for c in conns:
@@ -106,10 +102,10 @@ def test_service_deleted_stops_listening(api, backends, proxy):
     port = backends.http(BACKENDS[0])
     service(api, "gone", "127.96.9.13", [{"name": "http", "port": 80}])
     endpoints(api, "gone", BACKENDS[:1], [{"name": "http", "port": port, "protocol": "TCP"}])
-    wait_until(lambda: proxy.backends("default", "gone", "http") and _listening(proxy, "127.96.9.13", 80))
+    wait_until(lambda: proxy.backends("default", "gone", "http") and serving(proxy, "127.96.9.13", 80))
     assert get("127.96.9.13", 80) == BACKENDS[0]
     api.delete(kinds.by_kind("Service"), "default", "gone")
-    wait_until(lambda: not _listening(proxy, "127.96.9.13", 80))
+    wait_until(lambda: not serving(proxy, "127.96.9.13", 80))
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.96.9.13", 80), timeout=2)
 
@@ -122,7 +118,7 @@ def test_session_affinity_client_ip(api, backends, proxy):
             sessionAffinityConfig={"clientIP": {"timeoutSeconds": 60}})
     endpoints(api, "sticky", BACKENDS, [{"name": "http", "port": port, "protocol": "TCP"}])
     wait_until(lambda: len(proxy.backends("default", "sticky", "http")) == 3
-               and _listening(proxy, "127.96.9.14", 80))
+               and serving(proxy, "127.96.9.14", 80))
     assert len({get("127.96.9.14", 80) for _ in range(6)}) == 1
     # Another client IP (a pod's address) is balanced on its own.
     firsts = set()
@@ -138,7 +134,7 @@ def test_node_port(api, backends, proxy):
     node_port = free_node_port(NODE_IP)
     service(api, "np", "127.96.9.15", [{"name": "http", "port": 80, "nodePort": node_port}], type="NodePort")
     endpoints(api, "np", BACKENDS[1:2], [{"name": "http", "port": port, "protocol": "TCP"}])
-    wait_until(lambda: proxy.backends("default", "np", "http") and _listening(proxy, NODE_IP, node_port))
+    wait_until(lambda: proxy.backends("default", "np", "http") and serving(proxy, NODE_IP, node_port))
     assert get(NODE_IP, node_port) == BACKENDS[1]
     assert get("127.96.9.15", 80) == BACKENDS[1]
 
@@ -150,7 +146,7 @@ def test_udp_echo(api, backends, proxy):
     service(api, "echo", "127.96.9.16", [{"name": "dns", "port": 5353, "protocol": "UDP"}])
     endpoints(api, "echo", BACKENDS[:2], [{"name": "dns", "port": port, "protocol": "UDP"}])
     wait_until(lambda: len(proxy.backends("default", "echo", "dns", "UDP")) == 2
-               and _listening(proxy, "127.96.9.16", 5353, "UDP"))
+               and serving(proxy, "127.96.9.16", 5353, "UDP"))
     answers = []
     for _ in range(2):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -176,7 +172,7 @@ def test_a_change_arriving_during_shutdown_opens_nothing(api, backends):
     p.start()
     assert p.wait_synced(10)
     service(api, "late", "127.96.9.17", [{"name": "http", "port": 80}])
-    wait_until(lambda: _listening(p, "127.96.9.17", 80))
+    wait_until(lambda: serving(p, "127.96.9.17", 80))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         p.services.stop()
