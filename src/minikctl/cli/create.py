@@ -94,9 +94,55 @@ class GeneratorFlags:
         return cls(namespace, mode, output, save_config)
 
 
-def complete(ctx: typer.Context, args: list[str] | None, verb: str, namespace: str | None, dry_run: str,
-             output: str | None, save_config: bool = False,
-             validate: str = "strict") -> tuple[str, list[str], GeneratorFlags]:
+@dataclass
+class SharedFlags:
+    """The flag values every generator takes, as typer hands them over (see generator())."""
+
+    namespace: str | None = None
+    dry_run: str = "none"
+    output: str | None = None
+    save_config: bool = False
+    field_manager: str = "kubectl-create"
+    validate: str = "strict"
+
+
+_SHARED_FLAGS: tuple[tuple[str, Any, Any], ...] = (
+    ("namespace", options.Namespace, None),
+    ("dry_run", options.DryRun, "none"),
+    ("output", options.Output, None),
+    ("save_config", SaveConfig, False),
+    ("field_manager", FieldManager, "kubectl-create"),
+    ("validate", Validate, "strict"),
+)
+
+
+def generator(*, namespaced: bool = True):  # type: ignore[no-untyped-def]
+    """Give a generator command the flags every generator shares (-n unless the kind is
+    cluster-scoped, --dry-run, -o, --save-config, --field-manager, --validate): they are
+    added to the function's signature, which typer reads, and the function receives them
+    as one `shared: SharedFlags` argument instead of six parameters of its own."""
+    import functools
+    import inspect
+
+    def decorate(fn):  # type: ignore[no-untyped-def]
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "shared"]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+                 for name, annotation, default in _SHARED_FLAGS if namespaced or name != "namespace"]
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> Any:
+            shared = SharedFlags(**{name: kwargs.pop(name) for name, _, _ in _SHARED_FLAGS if name in kwargs})
+            return fn(shared=shared, **kwargs)
+
+        command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added)
+        command.__annotations__ = {p.name: p.annotation for p in own + added}
+        return command
+    return decorate
+
+
+def complete(ctx: typer.Context, args: list[str] | None, verb: str,
+             shared: SharedFlags) -> tuple[str, list[str], GeneratorFlags]:
     """A generator's Complete: kubectl's NameFromCommandArgs (exactly one NAME before
     `--`; what follows is the command, or ignored by verbs that take none), then the flags
     every generator shares."""
@@ -109,7 +155,8 @@ def complete(ctx: typer.Context, args: list[str] | None, verb: str, namespace: s
     if len(args) <= after_dash:  # nothing before `--`
         raise errors.UsageError("exactly one NAME is required, got 0", verb)
     name, command = goflags.name_and_command(ctx, args, verb)
-    return name, command, GeneratorFlags.parse(verb, namespace, dry_run, output, save_config, validate)
+    return name, command, GeneratorFlags.parse(verb, shared.namespace, shared.dry_run, shared.output,
+                                               shared.save_config, shared.validate)
 
 
 def create_generated(obj: dict, flags: GeneratorFlags, what: str, *, wrap_errors: bool = True) -> int:

@@ -14,7 +14,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 HELP = "Create a config map based on a file, directory, or specified literal value."
@@ -270,6 +270,7 @@ def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
     @create_app.command("configmap", cls=GoFlagsCommand, short_help="Create a config map from a local file, directory or literal value", help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @generator()
     def configmap(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,
@@ -277,17 +278,12 @@ def register(create_app: typer.Typer) -> None:
         from_file: FromFile = None,
         from_env_file: FromEnvFile = None,
         append_hash: AppendHash = False,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl.cli import create, state
 
         verb = "create configmap"
-        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, shared)
         opts = CreateConfigMapOptions(name, list(from_literal or []), split_slice(from_file),
                                       split_slice(from_env_file), append_hash)
         opts.validate()

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import goflags, options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 HELP = "Create a deployment with the specified name."
@@ -110,18 +110,14 @@ def register(create_app: typer.Typer) -> None:
     from minikctl.cli.create_job import keep_layout
 
     @create_app.command("deployment", cls=GoFlagsCommand, help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @generator()
     def deployment(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --image=image -- [COMMAND] [args...]")] = None,
         image: Annotated[Optional[list[str]], typer.Option("--image", help="Image names to run. A deployment can have multiple images set for multi-container pod.")] = None,
         replicas: Annotated[str, typer.Option("--replicas", "-r", help="Number of replicas to create. Default is 1.")] = "1",
         port: Annotated[str, typer.Option("--port", help="The containerPort that this deployment exposes.")] = "-1",
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl import errors
         from minikctl.cli import create, state
@@ -131,7 +127,7 @@ def register(create_app: typer.Typer) -> None:
         container_port = parse_go_int(port, "--port", 32, verb)
         if not image_given(ctx):
             raise errors.MinikctlError('required flag(s) "image" not set')
-        name, after_dash, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
+        name, after_dash, flags = create.complete(ctx, args, verb, shared)
         opts = CreateDeploymentOptions(name, split_slice(image), count, container_port, after_dash)
         opts.validate()
         state.exit_code = create.create_generated(opts.deployment(), flags, "deployment")

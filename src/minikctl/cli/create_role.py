@@ -18,7 +18,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 RBAC = "rbac.authorization.k8s.io"
@@ -255,22 +255,18 @@ def register(create_app: typer.Typer) -> None:
 
     @create_app.command("role", cls=GoFlagsCommand, short_help="Create a role with single rule",
                         help="Create a role with single rule.\n\n" + keep_layout(ROLE_EXAMPLES.strip("\n")))
+    @generator()
     def role(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --verb=verb --resource=resource.group/subresource [--resource-name=resourcename]")] = None,
         verb: Verbs = None,
         resource: Resources = None,
         resource_name: ResourceNames = None,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl.cli import create, state
 
-        name, _, flags = create.complete(ctx, args, "create role", namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, "create role", shared)
         opts = CreateRoleOptions(name, unique(split_slice(verb), star=True), parse_resources(split_slice(resource)),
                                  unique(list(resource_name or [])))
 
@@ -282,6 +278,7 @@ def register(create_app: typer.Typer) -> None:
 
     @create_app.command("clusterrole", cls=GoFlagsCommand, short_help="Create a cluster role",
                         help="Create a cluster role.\n\n" + keep_layout(CLUSTERROLE_EXAMPLES.strip("\n")))
+    @generator(namespaced=False)
     def clusterrole(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --verb=verb --resource=resource.group [--resource-name=resourcename]")] = None,
@@ -290,15 +287,11 @@ def register(create_app: typer.Typer) -> None:
         resource_name: ResourceNames = None,
         non_resource_url: Annotated[Optional[list[str]], typer.Option("--non-resource-url", help="A partial url that user should have access to.")] = None,
         aggregation_rule: Annotated[Optional[list[str]], typer.Option("--aggregation-rule", help="An aggregation label selector for combining ClusterRoles.")] = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl.cli import create, state
 
-        name, _, flags = create.complete(ctx, args, "create clusterrole", None, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, "create clusterrole", shared)
         opts = CreateClusterRoleOptions(name, unique(split_slice(verb), star=True),
                                         parse_resources(split_slice(resource)), unique(list(resource_name or [])),
                                         split_slice(non_resource_url),

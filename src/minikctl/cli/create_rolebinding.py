@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 GROUP = "rbac.authorization.k8s.io"
@@ -65,6 +65,7 @@ def register(create_app: typer.Typer) -> None:
                         short_help="Create a role binding for a particular role or cluster role",
                         help="Create a role binding for a particular role or cluster role.\n\n"
                              + keep_layout(ROLEBINDING_EXAMPLES.strip("\n")))
+    @generator()
     def rolebinding(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --clusterrole=NAME|--role=NAME [--user=username] [--group=groupname] [--serviceaccount=namespace:serviceaccountname]")] = None,
@@ -73,18 +74,13 @@ def register(create_app: typer.Typer) -> None:
         user: Users = None,
         group: Groups = None,
         serviceaccount: ServiceAccounts = None,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl import errors
         from minikctl.cli import create, state
 
         verb = "create rolebinding"
-        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, shared)
         if bool(clusterrole) == bool(role):
             raise errors.MinikctlError("exactly one of clusterrole or role must be specified")
         found = subjects(list(user or []), list(group or []), list(serviceaccount or []))
@@ -95,6 +91,7 @@ def register(create_app: typer.Typer) -> None:
                         short_help="Create a cluster role binding for a particular cluster role",
                         help="Create a cluster role binding for a particular cluster role.\n\n"
                              + keep_layout(CLUSTERROLEBINDING_EXAMPLES.strip("\n")))
+    @generator(namespaced=False)
     def clusterrolebinding(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --clusterrole=NAME [--user=username] [--group=groupname] [--serviceaccount=namespace:serviceaccountname]")] = None,
@@ -102,11 +99,7 @@ def register(create_app: typer.Typer) -> None:
         user: Users = None,
         group: Groups = None,
         serviceaccount: ServiceAccounts = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl import errors
         from minikctl.cli import create, state
@@ -114,7 +107,7 @@ def register(create_app: typer.Typer) -> None:
         verb = "create clusterrolebinding"
         if clusterrole is None:  # cobra's MarkFlagRequired: checked before anything else
             raise errors.MinikctlError('required flag(s) "clusterrole" not set')
-        name, _, flags = create.complete(ctx, args, verb, None, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, shared)
         found = subjects(list(user or []), list(group or []), list(serviceaccount or []))
         obj = binding("ClusterRoleBinding", name, "ClusterRole", clusterrole, found)
         state.exit_code = create.create_generated(obj, flags, "clusterrolebinding")

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 from minikctl.cli.create_configmap import FromEnvFile, FromLiteral
 
@@ -201,11 +201,10 @@ def check_key_pair(cert_pem: bytes, key_pem: bytes) -> None:
         raise errors.MinikctlError("tls: private key does not match public key")
 
 
-def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, namespace, dry_run, output,  # type: ignore[no-untyped-def]
-            save_config, validate) -> None:
+def _create(ctx: typer.Context, args: list[str] | None, verb: str, build, shared: SharedFlags) -> None:  # type: ignore[no-untyped-def]
     from minikctl.cli import create, state
 
-    name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
+    name, _, flags = create.complete(ctx, args, verb, shared)
     state.exit_code = create.create_generated(build(name).secret(), flags, "secret")
 
 
@@ -222,6 +221,7 @@ def register(create_app: typer.Typer) -> None:
 
     @secret_app.command("generic", cls=GoFlagsCommand,
                         short_help="Create a secret from a local file, directory, or literal value", help="Create a secret based on a file, directory, or specified literal value.")
+    @generator()
     def generic(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--type=string] [--from-file=[key=]source] [--from-literal=key1=value1]")] = None,
@@ -230,36 +230,28 @@ def register(create_app: typer.Typer) -> None:
         from_env_file: FromEnvFile = None,
         type_: Annotated[str, typer.Option("--type", help="The type of secret to create")] = "",
         append_hash: AppendHash = False,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         _create(ctx, args, "create secret generic", lambda name: GenericSecret(
             name, type_, list(from_literal or []), split_slice(from_file), split_slice(from_env_file), append_hash),
-            namespace, dry_run, output, save_config, validate)
+            shared)
 
     @secret_app.command("tls", cls=GoFlagsCommand, short_help="Create a TLS secret", help="Create a TLS secret from the given public/private key pair.")
+    @generator()
     def tls(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --cert=path/to/cert/file --key=path/to/key/file")] = None,
         cert: Annotated[str, typer.Option("--cert", help="Path to PEM encoded public key certificate.")] = "",
         key: Annotated[str, typer.Option("--key", help="Path to private key associated with given certificate.")] = "",
         append_hash: AppendHash = False,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         _create(ctx, args, "create secret tls", lambda name: TLSSecret(name, cert, key, append_hash),
-                namespace, dry_run, output, save_config, validate)
+                shared)
 
     @secret_app.command("docker-registry", cls=GoFlagsCommand,
                         short_help="Create a secret for use with a Docker registry", help="Create a new secret for use with Docker registries.")
+    @generator()
     def docker_registry(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --docker-username=user --docker-password=password --docker-email=email [--docker-server=string] [--from-file=[key=]source]")] = None,
@@ -269,15 +261,10 @@ def register(create_app: typer.Typer) -> None:
         docker_server: Annotated[str, typer.Option("--docker-server", help="Server location for Docker registry")] = DOCKER_SERVER,
         from_file: Annotated[Optional[list[str]], typer.Option("--from-file", help="Key files can be specified using their file path, in which case a default name of .dockerconfigjson will be given to them, or optionally with a name and file path, in which case the given name will be used. Specifying a directory will iterate each named file in the directory that is a valid secret key. For this command, the key should always be .dockerconfigjson.")] = None,
         append_hash: AppendHash = False,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         _create(ctx, args, "create secret docker-registry", lambda name: DockerRegistrySecret(
             name, docker_username, docker_password, docker_email, docker_server, split_slice(from_file), append_hash),
-            namespace, dry_run, output, save_config, validate)
+            shared)
 
     create_app.add_typer(secret_app, name="secret")

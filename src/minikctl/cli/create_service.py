@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -122,13 +122,13 @@ class CreateServiceOptions:
                 "spec": spec_}
 
 
-def _run(ctx: typer.Context, args: list[str] | None, sub: str, tcp: list[str] | None, flag_values: tuple,
+def _run(ctx: typer.Context, args: list[str] | None, sub: str, tcp: list[str] | None, shared: SharedFlags,
          **extra: object) -> None:
     from minikctl.cli import create, state
     from minikctl.cli.create_configmap import split_slice
 
     verb = "create service " + sub
-    name, _, flags = create.complete(ctx, args, verb, *flag_values)
+    name, _, flags = create.complete(ctx, args, verb, shared)
     type_ = TYPES[sub][0]
     opts = CreateServiceOptions(name, type_, split_slice(tcp), **extra)  # type: ignore[arg-type]
     opts.validate()
@@ -149,70 +149,54 @@ def register(create_app: typer.Typer) -> None:
         context_settings={"help_option_names": ["-h", "--help"]})
 
     @service_app.command("clusterip", cls=GoFlagsCommand, short_help="Create a ClusterIP service", help=_help("clusterip"))
+    @generator()
     def clusterip(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=<port>:<targetPort>]")] = None,
         tcp: Tcp = None,
         clusterip: Annotated[str, typer.Option("--clusterip", help="Assign your own ClusterIP or set to 'None' for a 'headless' service (no loadbalancing).")] = "",
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
-        _run(ctx, args, "clusterip", tcp, (namespace, dry_run, output, save_config, validate), cluster_ip=clusterip)
+        _run(ctx, args, "clusterip", tcp, shared, cluster_ip=clusterip)
 
     @service_app.command("nodeport", cls=GoFlagsCommand, short_help="Create a NodePort service", help=_help("nodeport"))
+    @generator()
     def nodeport(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
         tcp: Tcp = None,
         node_port: Annotated[str, typer.Option("--node-port", help="Port used to expose the service on each node in a cluster.")] = "0",
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl.cli.create_deployment import parse_go_int
 
         port = parse_go_int(node_port, "--node-port", 64, "create service nodeport")
-        _run(ctx, args, "nodeport", tcp, (namespace, dry_run, output, save_config, validate), node_port=port)
+        _run(ctx, args, "nodeport", tcp, shared, node_port=port)
 
     @service_app.command("loadbalancer", cls=GoFlagsCommand, short_help="Create a LoadBalancer service", help=_help("loadbalancer"))
+    @generator()
     def loadbalancer(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME [--tcp=port:targetPort]")] = None,
         tcp: Tcp = None,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
-        _run(ctx, args, "loadbalancer", tcp, (namespace, dry_run, output, save_config, validate))
+        _run(ctx, args, "loadbalancer", tcp, shared)
 
     @service_app.command("externalname", cls=GoFlagsCommand, short_help="Create an ExternalName service", help=_help("externalname"))
+    @generator()
     def externalname(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME --external-name external.name")] = None,
         tcp: Tcp = None,
         external_name: Annotated[Optional[str], typer.Option("--external-name", help="External name of service")] = None,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl import errors
 
         if external_name is None:  # kubectl marks it required: given at all, even empty
             raise errors.MinikctlError('required flag(s) "external-name" not set')
-        _run(ctx, args, "externalname", tcp, (namespace, dry_run, output, save_config, validate), external_name=external_name)
+        _run(ctx, args, "externalname", tcp, shared, external_name=external_name)
 
     create_app.add_typer(service_app, name="service")
     create_app.add_typer(service_app, name="svc", hidden=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from minikctl.cli import options
-from minikctl.cli.create import FieldManager, SaveConfig, Validate
+from minikctl.cli.create import SharedFlags, generator
 from minikctl.cli.goflags import GoFlagsCommand
 
 HELP = "Create a service account with the specified name."
@@ -28,20 +28,16 @@ def register(create_app: typer.Typer) -> None:
 
     @create_app.command("serviceaccount", cls=GoFlagsCommand, short_help="Create a service account with the specified name",
                         help=HELP + "\n\n" + keep_layout(EXAMPLES.strip("\n")))
+    @generator()
     def serviceaccount(
         ctx: typer.Context,
         args: Annotated[Optional[list[str]], typer.Argument(metavar="NAME")] = None,
-        namespace: options.Namespace = None,
-        dry_run: options.DryRun = "none",
-        output: options.Output = None,
-        save_config: SaveConfig = False,
-        field_manager: FieldManager = "kubectl-create",
-        validate: Validate = "strict",
+        shared: SharedFlags = SharedFlags(),
     ) -> None:
         from minikctl.cli import create, state
 
         verb = "create serviceaccount"
-        name, _, flags = create.complete(ctx, args, verb, namespace, dry_run, output, save_config, validate)
+        name, _, flags = create.complete(ctx, args, verb, shared)
         state.exit_code = create.create_generated(service_account(name), flags, "serviceaccount")
 
     create_app.command("sa", hidden=True, cls=GoFlagsCommand)(serviceaccount)
